@@ -1,0 +1,16 @@
+//! Parley's HTTP and WebSocket surface: thin actix-web handlers over the store,
+//! problem+json errors, and the OpenAPI document collected from the handlers.
+
+pub mod app;
+pub mod error;
+pub mod extract;
+pub mod fallback;
+pub mod middleware;
+pub mod openapi;
+pub mod routes;
+pub mod settings;
+pub mod state;
+
+pub use error::{ApiError, ApiResult, Problem};
+pub use settings::Settings;
+pub use state::AppState;

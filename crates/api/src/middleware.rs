@@ -1,0 +1,52 @@
+//! Small request middlewares: `/api` trailing slashes, request logging, security headers.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Uri;
+use actix_web::middleware::Next;
+
+/// `/api/rooms/` is `/api/rooms` (CONTRACT §2). Only `/api` paths: `/docs/` needs its slash.
+pub async fn trim_api_trailing_slash(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let path = req.path();
+    if path.len() > 1 && path.ends_with('/') && (path.starts_with("/api/") || path == "/api/") {
+        let trimmed = path.trim_end_matches('/');
+        let new_path = match req.query_string() {
+            "" => trimmed.to_owned(),
+            query => format!("{trimmed}?{query}"),
+        };
+        if let Ok(uri) = new_path.parse::<Uri>() {
+            let head = req.head_mut();
+            head.uri = uri.clone();
+            req.match_info_mut().get_mut().update(&uri);
+        }
+    }
+    next.call(req).await
+}
+
+/// Logs one line per request: method, the matched route *pattern* (never the raw
+/// path, which may hold an invite code), status and latency. Headers are not logged.
+pub async fn log_request(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let response = next.call(req).await?;
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let status = response.status().as_u16();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if status >= 500 {
+        tracing::warn!(%method, %route, status, elapsed_ms, "request");
+    } else {
+        tracing::info!(%method, %route, status, elapsed_ms, "request");
+    }
+    Ok(response)
+}

@@ -1,0 +1,52 @@
+//! The OpenAPI document: paths are collected from the handlers by utoipa-actix-web;
+//! this adds the info, tags, shared schemas and the bearer security scheme.
+
+use actix_web::App;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+use crate::error::Problem;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Parley API",
+        description = "Real-time chat: accounts, organisations, rooms, direct chats and messages. \
+            Every error is an RFC 9457 problem document (`application/problem+json`) with a stable \
+            `code`. Real-time events arrive over the WebSocket at `/ws` (see `openapi/asyncapi.yaml`).",
+        license(name = "MIT"),
+    ),
+    tags(
+        (name = "health", description = "Instance health"),
+    ),
+    components(schemas(Problem)),
+    security(("bearer" = [])),
+    modifiers(&BearerScheme),
+)]
+pub struct ApiDoc;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.bearer_format = Some("JWT".to_owned());
+        scheme.description = Some(
+            "An access token from `POST /api/login`, `POST /api/register` or `POST /api/token/refresh`."
+                .to_owned(),
+        );
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The full document, as served at `/api/openapi.json` and printed by `parley openapi`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::routes::configure)
+        .split_for_parts()
+        .1
+}

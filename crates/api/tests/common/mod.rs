@@ -1,0 +1,164 @@
+//! The test harness: a real Parley server (actix test server on a free port) over a
+//! per-test database, plus a small JSON client.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use actix_web::http::Method;
+use parley_api::{AppState, Settings};
+use parley_store::Backend;
+use parley_store::testing::TestDb;
+use serde_json::Value;
+
+/// Declares `mod NAME { sqlite, postgres }` tests that call `NAME(backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() {
+                super::$name(parley_store::Backend::Sqlite).await;
+            }
+            #[actix_web::test]
+            async fn postgres() {
+                super::$name(parley_store::Backend::Postgres).await;
+            }
+        }
+    )*};
+}
+
+pub struct TestApp {
+    pub server: actix_test::TestServer,
+    pub state: AppState,
+    pub db: TestDb,
+}
+
+/// One HTTP answer, body parsed as JSON when it is JSON.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: actix_web::http::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the status and, for errors, the problem document's shape and code.
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Value {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        &self.body
+    }
+
+    #[track_caller]
+    pub fn expect_problem(&self, status: u16, code: &str) -> &Value {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json")
+        );
+        assert_eq!(self.body["code"], code, "body: {}", self.body);
+        assert_eq!(self.body["status"], status);
+        for key in ["type", "title", "detail"] {
+            assert!(
+                self.body[key].is_string(),
+                "problem lacks {key}: {}",
+                self.body
+            );
+        }
+        &self.body
+    }
+}
+
+impl TestApp {
+    /// A server over a fresh database of `backend`; `None` when that backend is not
+    /// available here (PostgreSQL without `TEST_DATABASE_URL`, outside CI).
+    pub async fn start(backend: Backend) -> Option<TestApp> {
+        let db = TestDb::new(backend)?;
+        Some(Self::start_on(db, |_| {}).await)
+    }
+
+    pub async fn start_on(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = Settings::for_public_url("http://parley.test");
+        tweak(&mut settings);
+        let pool = db.migrated(4);
+        let state = AppState {
+            settings: Arc::new(settings),
+            db: pool,
+            redis: None,
+        };
+        let app_state = state.clone();
+        let server = actix_test::start(move || parley_api::app::build(app_state.clone()));
+        TestApp { server, state, db }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        self.server.url(path)
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let mut req = self.server.request(method, self.server.url(path));
+        if let Some(token) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {token}")));
+        }
+        let mut res = match body {
+            Some(body) => req.send_json(&body).await,
+            None => req.send().await,
+        }
+        .expect("request sent");
+        let bytes = res.body().limit(16 * 1024 * 1024).await.expect("body read");
+        Resp {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            body: serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())),
+        }
+    }
+
+    /// Sends raw bytes with the given content type.
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Resp {
+        let mut req = self.server.request(method, self.server.url(path));
+        if let Some(ct) = content_type {
+            req = req.insert_header(("Content-Type", ct));
+        }
+        let mut res = req.send_body(body).await.expect("request sent");
+        let bytes = res.body().limit(16 * 1024 * 1024).await.expect("body read");
+        Resp {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            body: serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())),
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+}

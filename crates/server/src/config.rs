@@ -1,0 +1,193 @@
+//! Typed configuration, read once from the environment (and `.env`) at start-up
+//! and passed down. Every variable is listed with its default in `.env.example`.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use parley_api::Settings;
+use parley_store::PoolOptions;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {message}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: String,
+    pub database_url: String,
+    pub pool: PoolOptions,
+    pub redis_url: Option<String>,
+    pub redis_prefix: String,
+    pub workers: usize,
+    pub shutdown_timeout: Duration,
+    pub log_format: LogFormat,
+    pub api: Settings,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any variable source (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+
+        let bind = var("PARLEY_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let public_url = var("PARLEY_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}"));
+        url::Url::parse(&public_url).map_err(|e| ConfigError {
+            name: "PARLEY_PUBLIC_URL",
+            message: format!("not a URL: {e}"),
+        })?;
+        let mut api = Settings::for_public_url(&public_url);
+        if let Some(origins) = var("PARLEY_ALLOWED_ORIGINS") {
+            api.allowed_origins = list(&origins)
+                .map(|o| o.trim_end_matches('/').to_owned())
+                .collect();
+        }
+        if let Some(proxies) = var("PARLEY_TRUSTED_PROXIES") {
+            api.trusted_proxies = list(&proxies)
+                .map(|p| {
+                    p.parse::<IpAddr>().map_err(|_| ConfigError {
+                        name: "PARLEY_TRUSTED_PROXIES",
+                        message: format!("{p:?} is not an IP address"),
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        api.rate_limits = parse_switch("PARLEY_RATE_LIMITS", var("PARLEY_RATE_LIMITS"), true)?;
+
+        let default_workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(Config {
+            database_url: var("DATABASE_URL").unwrap_or_else(|| "sqlite://parley.db".to_owned()),
+            pool: PoolOptions {
+                max_size: parse("PARLEY_DB_POOL_SIZE", var("PARLEY_DB_POOL_SIZE"), 10)?,
+                checkout_timeout: Duration::from_millis(parse(
+                    "PARLEY_DB_TIMEOUT_MS",
+                    var("PARLEY_DB_TIMEOUT_MS"),
+                    5000,
+                )?),
+            },
+            redis_url: var("REDIS_URL"),
+            redis_prefix: var("PARLEY_REDIS_PREFIX").unwrap_or_else(|| "parley".to_owned()),
+            workers: parse("PARLEY_WORKERS", var("PARLEY_WORKERS"), default_workers)?,
+            shutdown_timeout: Duration::from_secs(parse(
+                "PARLEY_SHUTDOWN_TIMEOUT_SECS",
+                var("PARLEY_SHUTDOWN_TIMEOUT_SECS"),
+                10,
+            )?),
+            log_format: match var("PARLEY_LOG_FORMAT").as_deref() {
+                None | Some("text") => LogFormat::Text,
+                Some("json") => LogFormat::Json,
+                Some(other) => {
+                    return Err(ConfigError {
+                        name: "PARLEY_LOG_FORMAT",
+                        message: format!("{other:?}: use text or json"),
+                    });
+                }
+            },
+            bind,
+            api,
+        })
+    }
+}
+
+fn list(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn parse<T: std::str::FromStr>(
+    name: &'static str,
+    value: Option<String>,
+    default: T,
+) -> Result<T, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| ConfigError {
+            name,
+            message: format!("{v:?} is not valid"),
+        }),
+    }
+}
+
+fn parse_switch(
+    name: &'static str,
+    value: Option<String>,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("on" | "true" | "1" | "yes") => Ok(true),
+        Some("off" | "false" | "0" | "no") => Ok(false),
+        Some(other) => Err(ConfigError {
+            name,
+            message: format!("{other:?}: use on or off"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.bind, "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://parley.db");
+        assert_eq!(c.api.public_url, "http://127.0.0.1:8080");
+        assert_eq!(
+            c.api.allowed_origins,
+            vec!["http://127.0.0.1:8080", "http://localhost:5173"]
+        );
+        assert_eq!(c.redis_prefix, "parley");
+        assert!(c.redis_url.is_none());
+        assert!(c.api.rate_limits);
+    }
+
+    #[test]
+    fn explicit_values_win_and_bad_ones_are_named() {
+        let c = config(&[
+            (
+                "PARLEY_ALLOWED_ORIGINS",
+                "https://a.example, https://b.example/",
+            ),
+            ("PARLEY_RATE_LIMITS", "off"),
+            ("PARLEY_TRUSTED_PROXIES", "10.0.0.1,::1"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.api.allowed_origins,
+            vec!["https://a.example", "https://b.example"]
+        );
+        assert!(!c.api.rate_limits);
+        assert_eq!(c.api.trusted_proxies.len(), 2);
+        let err = config(&[("PARLEY_DB_POOL_SIZE", "many")]).unwrap_err();
+        assert_eq!(err.name, "PARLEY_DB_POOL_SIZE");
+        let err = config(&[("PARLEY_TRUSTED_PROXIES", "proxy.local")]).unwrap_err();
+        assert_eq!(err.name, "PARLEY_TRUSTED_PROXIES");
+    }
+}

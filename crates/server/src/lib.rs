@@ -1,0 +1,5 @@
+//! The pieces of the `parley` binary, as a library so tests can start real servers.
+
+pub mod config;
+pub mod serve;
+pub mod telemetry;

@@ -1,0 +1,71 @@
+//! `parley`: the Parley chat server and its operator commands.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use parley_server::{config::Config, serve, telemetry};
+
+#[derive(Parser)]
+#[command(name = "parley", version, about = "Parley: a real-time chat server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations and serve HTTP and WebSocket clients (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document as JSON.
+    Openapi,
+}
+
+fn main() -> ExitCode {
+    // A missing .env is normal; a malformed one is worth saying.
+    if let Err(err) = dotenvy::dotenv()
+        && !err.not_found()
+    {
+        eprintln!("parley: .env: {err}");
+        return ExitCode::FAILURE;
+    }
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+
+    if let Command::Openapi = command {
+        return match serde_json::to_string_pretty(&parley_api::openapi::document()) {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("parley: {err}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("parley: configuration: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    telemetry::init(config.log_format);
+
+    let result = match command {
+        Command::Serve => serve::run(config),
+        Command::Migrate => serve::migrate_only(&config),
+        Command::Openapi => Ok(()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "parley failed");
+            eprintln!("parley: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Wiring: open the database, migrate, build the app state, serve until a signal.
+
+use std::sync::Arc;
+
+use actix_web::HttpServer;
+use parley_api::AppState;
+use parley_store::Db;
+
+use crate::config::Config;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("database: {0}")]
+    Store(#[from] parley_store::StoreError),
+    #[error("redis: {0}")]
+    Realtime(#[from] parley_realtime::RealtimeError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// `parley migrate`.
+pub fn migrate_only(config: &Config) -> Result<(), ServeError> {
+    let db = Db::connect(&config.database_url, &config.pool)?;
+    let applied = parley_store::run_migrations(&db)?;
+    tracing::info!(
+        applied,
+        backend = db.backend().name(),
+        "migrations up to date"
+    );
+    Ok(())
+}
+
+/// Everything a running server needs, built from the configuration.
+pub fn build_state(config: &Config) -> Result<AppState, ServeError> {
+    let db = Db::connect(&config.database_url, &config.pool)?;
+    parley_store::run_migrations(&db)?;
+    let redis = config
+        .redis_url
+        .as_deref()
+        .map(parley_realtime::redis_pool)
+        .transpose()?;
+    Ok(AppState {
+        settings: Arc::new(config.api.clone()),
+        db,
+        redis,
+    })
+}
+
+/// `parley serve`: runs until SIGTERM or SIGINT, then drains and returns.
+pub fn run(config: Config) -> Result<(), ServeError> {
+    actix_web::rt::System::new().block_on(serve(config))
+}
+
+async fn serve(config: Config) -> Result<(), ServeError> {
+    let state = build_state(&config)?;
+    tracing::info!(
+        backend = state.db.backend().name(),
+        redis = state.redis.is_some(),
+        "state ready"
+    );
+    let app_state = state.clone();
+    let server = HttpServer::new(move || parley_api::app::build(app_state.clone()))
+        .workers(config.workers.max(1))
+        // Signals are ours: sockets must be told (1001) before the listener stops.
+        .disable_signals()
+        .shutdown_timeout(config.shutdown_timeout.as_secs())
+        .bind(&config.bind)?;
+    for addr in server.addrs() {
+        tracing::info!(%addr, "listening");
+    }
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        let signal = shutdown_signal().await;
+        tracing::info!(signal, "shutting down: draining in-flight requests");
+        handle.stop(true).await;
+    });
+    server.await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT with the signal's name.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
+    }
+}

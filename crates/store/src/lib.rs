@@ -1,0 +1,25 @@
+//! Parley's persistence: one diesel store over SQLite and PostgreSQL.
+//!
+//! Repositories are plain functions over `&mut DbConn`; callers run them on the
+//! blocking pool and choose the transaction boundaries with [`write_tx`].
+
+pub mod db;
+pub mod error;
+pub mod migrate;
+pub mod models;
+pub mod repo;
+pub mod schema;
+
+pub use db::{Backend, DatabaseUrl, Db, DbConn, PoolOptions, PooledConn, write_tx};
+pub use error::{StoreError, StoreResult};
+pub use migrate::run_migrations;
+
+/// The current time as stored: UTC without zone, at microsecond precision
+/// (what PostgreSQL keeps), so values read back compare equal.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -1,0 +1,110 @@
+//! Row types, one per table, in column order.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::schema::*;
+
+#[derive(Debug, Clone, Queryable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub username_lower: String,
+    pub email: String,
+    pub email_lower: String,
+    pub email_verified_at: Option<NaiveDateTime>,
+    pub display_name: String,
+    pub bio: String,
+    pub avatar_url: Option<String>,
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub is_active: bool,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub username_lower: &'a str,
+    pub email: &'a str,
+    pub email_lower: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub is_admin: bool,
+    pub is_active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Identifiable)]
+#[diesel(table_name = rooms)]
+pub struct RoomRow {
+    pub id: i64,
+    pub org_id: Option<i64>,
+    pub kind: String,
+    pub visibility: String,
+    pub title: String,
+    pub description: String,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+    pub last_seq: i64,
+    pub last_event_seq: i64,
+    pub last_activity_at: NaiveDateTime,
+    pub archived_at: Option<NaiveDateTime>,
+    pub dm_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = rooms)]
+pub struct NewRoom<'a> {
+    pub org_id: Option<i64>,
+    pub kind: &'a str,
+    pub visibility: &'a str,
+    pub title: &'a str,
+    pub description: &'a str,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+    pub last_activity_at: NaiveDateTime,
+    pub dm_key: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Queryable)]
+#[diesel(table_name = messages)]
+pub struct MessageRow {
+    pub id: i64,
+    pub room_id: i64,
+    pub seq: i64,
+    pub author_id: i64,
+    pub body: String,
+    pub client_msg_id: Option<String>,
+    pub parent_seq: Option<i64>,
+    pub reply_count: i64,
+    pub last_reply_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub edited_at: Option<NaiveDateTime>,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = messages)]
+pub struct NewMessage<'a> {
+    pub room_id: i64,
+    pub seq: i64,
+    pub author_id: i64,
+    pub body: &'a str,
+    pub client_msg_id: Option<&'a str>,
+    pub parent_seq: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable)]
+#[diesel(table_name = room_events)]
+pub struct RoomEventRow {
+    pub room_id: i64,
+    pub event_seq: i64,
+    pub kind: String,
+    pub payload: String,
+    pub created_at: NaiveDateTime,
+}

@@ -1,0 +1,6 @@
+//! Repositories: one module per aggregate, plain functions over `&mut DbConn`.
+
+pub mod messages;
+pub mod rooms;
+pub mod secrets;
+pub mod users;

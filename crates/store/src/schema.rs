@@ -1,0 +1,167 @@
+//! One schema for both backends (see migrations/postgres and migrations/sqlite).
+// @generated-style: kept by hand, in step with the migrations.
+
+diesel::table! {
+    server_secrets (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        username_lower -> Text,
+        email -> Text,
+        email_lower -> Text,
+        email_verified_at -> Nullable<Timestamp>,
+        display_name -> Text,
+        bio -> Text,
+        avatar_url -> Nullable<Text>,
+        password_hash -> Text,
+        is_admin -> Bool,
+        is_active -> Bool,
+        created_at -> Timestamp,
+        last_seen_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+        last_used_at -> Timestamp,
+        expires_at -> Timestamp,
+        user_agent -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> BigInt,
+        session_id -> BigInt,
+        token_hash -> Text,
+        issued_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    user_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        purpose -> Text,
+        token_hash -> Text,
+        email -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    orgs (id) {
+        id -> BigInt,
+        name -> Text,
+        description -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    org_members (org_id, user_id) {
+        org_id -> BigInt,
+        user_id -> BigInt,
+        role -> Text,
+        joined_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    rooms (id) {
+        id -> BigInt,
+        org_id -> Nullable<BigInt>,
+        kind -> Text,
+        visibility -> Text,
+        title -> Text,
+        description -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        last_seq -> BigInt,
+        last_event_seq -> BigInt,
+        last_activity_at -> Timestamp,
+        archived_at -> Nullable<Timestamp>,
+        dm_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    room_members (room_id, user_id) {
+        room_id -> BigInt,
+        user_id -> BigInt,
+        role -> Text,
+        joined_at -> Timestamp,
+        last_read_seq -> BigInt,
+        cleared_before_seq -> BigInt,
+        notify -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> BigInt,
+        room_id -> BigInt,
+        seq -> BigInt,
+        author_id -> BigInt,
+        body -> Text,
+        client_msg_id -> Nullable<Text>,
+        parent_seq -> Nullable<BigInt>,
+        reply_count -> BigInt,
+        last_reply_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    room_events (room_id, event_seq) {
+        room_id -> BigInt,
+        event_seq -> BigInt,
+        kind -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(user_tokens -> users (user_id));
+diesel::joinable!(org_members -> orgs (org_id));
+diesel::joinable!(org_members -> users (user_id));
+diesel::joinable!(rooms -> orgs (org_id));
+diesel::joinable!(room_members -> rooms (room_id));
+diesel::joinable!(room_members -> users (user_id));
+diesel::joinable!(messages -> rooms (room_id));
+diesel::joinable!(messages -> users (author_id));
+diesel::joinable!(room_events -> rooms (room_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    server_secrets,
+    users,
+    sessions,
+    refresh_tokens,
+    user_tokens,
+    orgs,
+    org_members,
+    rooms,
+    room_members,
+    messages,
+    room_events,
+);

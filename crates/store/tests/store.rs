@@ -1,0 +1,212 @@
+//! The store on both backends: migrations, the seq counter under concurrency, secrets.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashSet;
+use std::thread;
+
+use parley_store::models::{NewRoom, NewUser};
+use parley_store::repo::{messages, rooms, secrets, users};
+use parley_store::testing::TestDb;
+use parley_store::{Backend, Db, StoreError, run_migrations, write_tx};
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name(parley_store::Backend::Sqlite);
+            }
+            #[test]
+            fn postgres() {
+                super::$name(parley_store::Backend::Postgres);
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    migrations_apply_from_empty_once,
+    concurrent_instances_migrate_safely,
+    seq_stays_dense_under_eight_concurrent_writers,
+    secret_creation_agrees_across_racers,
+    unique_violations_are_reported_as_such,
+);
+
+fn seed_room(db: &Db) -> (i64, i64) {
+    let mut conn = db.get().unwrap();
+    let now = parley_store::now();
+    let user = users::insert(
+        &mut conn,
+        &NewUser {
+            username: "alice",
+            username_lower: "alice",
+            email: "alice@example.com",
+            email_lower: "alice@example.com",
+            display_name: "Alice",
+            password_hash: "x",
+            is_admin: false,
+            is_active: true,
+            created_at: now,
+        },
+    )
+    .unwrap();
+    let room = rooms::insert(
+        &mut conn,
+        &NewRoom {
+            org_id: None,
+            kind: "group",
+            visibility: "public",
+            title: "general",
+            description: "",
+            created_by: user.id,
+            created_at: now,
+            last_activity_at: now,
+            dm_key: None,
+        },
+    )
+    .unwrap();
+    (user.id, room.id)
+}
+
+fn migrations_apply_from_empty_once(backend: Backend) {
+    let Some(test_db) = TestDb::new(backend) else {
+        return;
+    };
+    let db = test_db.pool(2);
+    assert!(
+        run_migrations(&db).unwrap() >= 1,
+        "first run applies the migrations"
+    );
+    assert_eq!(
+        run_migrations(&db).unwrap(),
+        0,
+        "second run finds nothing pending"
+    );
+    let (_, room_id) = seed_room(&db);
+    let room = rooms::find(&mut db.get().unwrap(), room_id).unwrap();
+    assert_eq!((room.last_seq, room.last_event_seq), (0, 0));
+}
+
+fn concurrent_instances_migrate_safely(backend: Backend) {
+    let Some(test_db) = TestDb::new(backend) else {
+        return;
+    };
+    // Four "instances", each with its own pool, start at once over one empty database.
+    let results: Vec<_> = thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let db = test_db.pool(1);
+                s.spawn(move || run_migrations(&db))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let applied: usize = results.into_iter().map(|r| r.unwrap()).sum();
+    let db = test_db.pool(1);
+    assert_eq!(run_migrations(&db).unwrap(), 0);
+    assert!(
+        applied >= 1,
+        "exactly one instance did the work; together they applied {applied}"
+    );
+    seed_room(&db);
+}
+
+fn seq_stays_dense_under_eight_concurrent_writers(backend: Backend) {
+    let Some(test_db) = TestDb::new(backend) else {
+        return;
+    };
+    let db = test_db.migrated(8);
+    let (author_id, room_id) = seed_room(&db);
+    const WRITERS: usize = 8;
+    const EACH: usize = 25;
+    let event_seqs: Vec<i64> = thread::scope(|s| {
+        let handles: Vec<_> = (0..WRITERS)
+            .map(|writer| {
+                let db = db.clone();
+                s.spawn(move || {
+                    let mut conn = db.get().unwrap();
+                    (0..EACH)
+                        .map(|i| {
+                            write_tx(&mut conn, |conn| {
+                                messages::append(
+                                    conn,
+                                    room_id,
+                                    author_id,
+                                    &format!("w{writer} m{i}"),
+                                    Some(&format!("w{writer}-{i}")),
+                                    None,
+                                )
+                            })
+                            .map(|(_, event_seq)| event_seq)
+                            .unwrap()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let total = (WRITERS * EACH) as i64;
+    let seqs = messages::seqs(&mut db.get().unwrap(), room_id).unwrap();
+    assert_eq!(
+        seqs,
+        (1..=total).collect::<Vec<_>>(),
+        "message seqs are 1..=N with no gap"
+    );
+    let unique: HashSet<_> = event_seqs.iter().copied().collect();
+    assert_eq!(
+        unique.len(),
+        WRITERS * EACH,
+        "event seqs are never handed out twice"
+    );
+    assert_eq!(unique.iter().max(), Some(&total));
+    let room = rooms::find(&mut db.get().unwrap(), room_id).unwrap();
+    assert_eq!((room.last_seq, room.last_event_seq), (total, total));
+}
+
+fn secret_creation_agrees_across_racers(backend: Backend) {
+    let Some(test_db) = TestDb::new(backend) else {
+        return;
+    };
+    let db = test_db.migrated(4);
+    let values: Vec<String> = thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let db = db.clone();
+                s.spawn(move || {
+                    secrets::get_or_create(&mut db.get().unwrap(), "jwt", &format!("candidate-{i}"))
+                        .unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(
+        values.iter().all(|v| v == &values[0]),
+        "all racers read one secret: {values:?}"
+    );
+    assert!(values[0].starts_with("candidate-"));
+}
+
+fn unique_violations_are_reported_as_such(backend: Backend) {
+    let Some(test_db) = TestDb::new(backend) else {
+        return;
+    };
+    let db = test_db.migrated(2);
+    let (author_id, room_id) = seed_room(&db);
+    let mut conn = db.get().unwrap();
+    write_tx(&mut conn, |c| {
+        messages::append(c, room_id, author_id, "a", Some("same"), None)
+    })
+    .unwrap();
+    let err = write_tx(&mut conn, |c| {
+        messages::append(c, room_id, author_id, "b", Some("same"), None)
+    })
+    .unwrap_err();
+    assert!(matches!(err, StoreError::UniqueViolation(_)), "got {err:?}");
+    // The failed transaction rolled back: the counter did not move.
+    assert_eq!(rooms::find(&mut conn, room_id).unwrap().last_seq, 1);
+}

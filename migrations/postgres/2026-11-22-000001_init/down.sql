@@ -1,0 +1,11 @@
+DROP TABLE room_events;
+DROP TABLE messages;
+DROP TABLE room_members;
+DROP TABLE rooms;
+DROP TABLE org_members;
+DROP TABLE orgs;
+DROP TABLE user_tokens;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE server_secrets;
