@@ -4,7 +4,7 @@ use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
-use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, from_fn};
 use actix_web::{App, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
@@ -40,9 +40,11 @@ pub fn build(
         .app_data(extract::json_config(settings.json_limit))
         .app_data(extract::path_config())
         .app_data(extract::query_config())
+        .app_data(web::PayloadConfig::new(settings.json_limit))
         .app_data(route_table)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", doc))
         .default_service(web::to(fallback::not_matched))
+        .wrap(ErrorHandlers::new().default_handler(problemize))
         .wrap(cors(&settings))
         .wrap(
             DefaultHeaders::new()
@@ -71,4 +73,28 @@ fn cors(settings: &Settings) -> Cors {
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
         .expose_headers([header::RETRY_AFTER, header::LOCATION])
         .max_age(3600)
+}
+
+/// Turns any error response the framework or a library produced on its own (plain
+/// text, empty) into a problem document, so every error has the same shape.
+fn problemize<B: MessageBody>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    // Our own answers are JSON already (problems, and the health document's 503).
+    let is_json = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/") && v.as_bytes().ends_with(b"json")
+    });
+    let replacement = if is_json {
+        None
+    } else {
+        crate::ApiError::for_status(res.status())
+    };
+    let Some(error) = replacement else {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    };
+    let (req, _) = res.into_parts();
+    let response = actix_web::ResponseError::error_response(&error);
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, response).map_into_right_body(),
+    ))
 }

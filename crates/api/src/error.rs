@@ -99,6 +99,22 @@ impl ApiError {
         ApiError::Internal
     }
 
+    /// The error a bare framework status stands for (see `app::problemize`).
+    pub fn for_status(status: StatusCode) -> Option<ApiError> {
+        Some(match status.as_u16() {
+            400 => ApiError::BadRequest("the request could not be understood".into()),
+            401 => ApiError::Unauthorized("authentication required".into()),
+            403 => ApiError::Forbidden("not allowed".into()),
+            404 => ApiError::NotFound("not found".into()),
+            409 => ApiError::Conflict("conflict".into()),
+            413 => ApiError::PayloadTooLarge("the body is too large".into()),
+            415 => ApiError::UnsupportedMediaType("unsupported body type".into()),
+            503 => ApiError::ServiceUnavailable,
+            500..=599 => ApiError::Internal,
+            _ => return None,
+        })
+    }
+
     pub fn problem(&self) -> Problem {
         let status = self.status_code();
         let title = status.canonical_reason().unwrap_or("Error").to_owned();
@@ -198,6 +214,12 @@ impl From<StoreError> for ApiError {
             }
             other => ApiError::internal("database error", other),
         }
+    }
+}
+
+impl From<parley_store::diesel::result::Error> for ApiError {
+    fn from(err: parley_store::diesel::result::Error) -> Self {
+        StoreError::from(err).into()
     }
 }
 

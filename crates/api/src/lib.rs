@@ -2,14 +2,21 @@
 //! problem+json errors, and the OpenAPI document collected from the handlers.
 
 pub mod app;
+pub mod auth;
+pub mod client_ip;
 pub mod error;
 pub mod extract;
 pub mod fallback;
+pub mod mail;
 pub mod middleware;
+pub mod models;
 pub mod openapi;
 pub mod routes;
+pub mod service;
 pub mod settings;
 pub mod state;
+pub mod throttle;
+pub mod validation;
 
 pub use error::{ApiError, ApiResult, Problem};
 pub use settings::Settings;

@@ -19,6 +19,10 @@ use crate::error::Problem;
     ),
     tags(
         (name = "health", description = "Instance health"),
+        (name = "auth", description = "Registration, sign-in, tokens, email verification, password reset"),
+        (name = "users", description = "Profiles"),
+        (name = "sessions", description = "Signed-in devices"),
+        (name = "admin", description = "Server administration (administrators only)"),
     ),
     components(schemas(Problem)),
     security(("bearer" = [])),

@@ -1,6 +1,8 @@
 //! The HTTP layer's part of the configuration, built once by the server from the
 //! environment and passed in: no globals.
 
+use std::path::PathBuf;
+
 /// Settings the API reads at request time.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -14,6 +16,30 @@ pub struct Settings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// `false` disables every rate limit (benchmarks, black-box runs).
     pub rate_limits: bool,
+    pub auth: AuthSettings,
+    pub mail: MailSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// `JWT_SECRET`; when unset a secret is generated once and kept in the database.
+    pub jwt_secret: Option<String>,
+    pub access_ttl_secs: i64,
+    /// Sliding lifetime of a session: each refresh extends it by this much.
+    pub refresh_ttl_days: i64,
+    /// Unverified users may not post when set.
+    pub require_email_verification: bool,
+    /// Failed logins allowed per account within `login_window_secs` (4x per address).
+    pub login_max_failures: u32,
+    pub login_window_secs: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// `smtp://` or `smtps://` URL; unset writes mails to `outbox_dir` instead (dev mode).
+    pub smtp_url: Option<String>,
+    pub from: String,
+    pub outbox_dir: PathBuf,
 }
 
 impl Settings {
@@ -25,6 +51,19 @@ impl Settings {
             json_limit: 64 * 1024,
             trusted_proxies: Vec::new(),
             rate_limits: true,
+            auth: AuthSettings {
+                jwt_secret: None,
+                access_ttl_secs: 15 * 60,
+                refresh_ttl_days: 30,
+                require_email_verification: false,
+                login_max_failures: 5,
+                login_window_secs: 15 * 60,
+            },
+            mail: MailSettings {
+                smtp_url: None,
+                from: "Parley <noreply@localhost>".to_owned(),
+                outbox_dir: PathBuf::from("outbox"),
+            },
         }
     }
 }

@@ -68,6 +68,15 @@ async fn health_is_503_when_the_database_is_unreachable() {
     assert_eq!(res.status().as_u16(), 503);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["database"], "down");
+    // Any request that needs the database answers a 503 problem, not a 500.
+    let mut res = server
+        .post("/api/login")
+        .send_json(&serde_json::json!({"username": "alice", "password": "whatever it is"}))
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 503);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "service_unavailable");
 
     // PostgreSQL on a port where nothing listens.
     let state = parley_api::AppState {

@@ -2,6 +2,7 @@
 //! No database and no HTTP here.
 
 pub mod error;
+pub mod password;
 pub mod validate;
 
 pub use error::{DomainError, FieldErrors};

@@ -77,6 +77,12 @@ pub fn email(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Display names: 1–64 characters after trimming, one line.
+pub fn display_name(s: &str) -> Result<(), String> {
+    length(s.trim(), 1, 64)?;
+    single_line(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

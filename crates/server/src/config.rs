@@ -69,6 +69,54 @@ impl Config {
                 .collect::<Result<_, _>>()?;
         }
         api.rate_limits = parse_switch("PARLEY_RATE_LIMITS", var("PARLEY_RATE_LIMITS"), true)?;
+        let auth = &mut api.auth;
+        auth.jwt_secret = var("JWT_SECRET");
+        if auth
+            .jwt_secret
+            .as_ref()
+            .is_some_and(|s| s.len() < parley_auth::jwt::MIN_SECRET_BYTES)
+        {
+            return Err(ConfigError {
+                name: "JWT_SECRET",
+                message: format!(
+                    "must be at least {} bytes",
+                    parley_auth::jwt::MIN_SECRET_BYTES
+                ),
+            });
+        }
+        auth.access_ttl_secs = parse(
+            "PARLEY_ACCESS_TOKEN_TTL_SECS",
+            var("PARLEY_ACCESS_TOKEN_TTL_SECS"),
+            auth.access_ttl_secs,
+        )?;
+        auth.refresh_ttl_days = parse(
+            "PARLEY_REFRESH_TOKEN_TTL_DAYS",
+            var("PARLEY_REFRESH_TOKEN_TTL_DAYS"),
+            auth.refresh_ttl_days,
+        )?;
+        auth.require_email_verification = parse_switch(
+            "PARLEY_REQUIRE_EMAIL_VERIFICATION",
+            var("PARLEY_REQUIRE_EMAIL_VERIFICATION"),
+            false,
+        )?;
+        auth.login_max_failures = parse(
+            "PARLEY_LOGIN_MAX_FAILURES",
+            var("PARLEY_LOGIN_MAX_FAILURES"),
+            auth.login_max_failures,
+        )?;
+        auth.login_window_secs = parse(
+            "PARLEY_LOGIN_WINDOW_SECS",
+            var("PARLEY_LOGIN_WINDOW_SECS"),
+            auth.login_window_secs,
+        )?;
+        let mail = &mut api.mail;
+        mail.smtp_url = var("SMTP_URL");
+        if let Some(from) = var("PARLEY_MAIL_FROM") {
+            mail.from = from;
+        }
+        if let Some(dir) = var("PARLEY_OUTBOX_DIR") {
+            mail.outbox_dir = dir.into();
+        }
 
         let default_workers = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Config {
@@ -187,6 +235,8 @@ mod tests {
         assert_eq!(c.api.trusted_proxies.len(), 2);
         let err = config(&[("PARLEY_DB_POOL_SIZE", "many")]).unwrap_err();
         assert_eq!(err.name, "PARLEY_DB_POOL_SIZE");
+        let err = config(&[("JWT_SECRET", "too short")]).unwrap_err();
+        assert_eq!(err.name, "JWT_SECRET");
         let err = config(&[("PARLEY_TRUSTED_PROXIES", "proxy.local")]).unwrap_err();
         assert_eq!(err.name, "PARLEY_TRUSTED_PROXIES");
     }

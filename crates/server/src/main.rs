@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use parley_server::{config::Config, serve, telemetry};
+use parley_server::{admin, config::Config, serve, telemetry};
 
 #[derive(Parser)]
 #[command(name = "parley", version, about = "Parley: a real-time chat server")]
@@ -20,6 +20,14 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document as JSON.
     Openapi,
+    /// Create an administrator, or promote an existing user. The password comes from
+    /// PARLEY_ADMIN_PASSWORD or a line on standard input.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -56,8 +64,11 @@ fn main() -> ExitCode {
     telemetry::init(config.log_format);
 
     let result = match command {
-        Command::Serve => serve::run(config),
-        Command::Migrate => serve::migrate_only(&config),
+        Command::Serve => serve::run(config).map_err(|e| e.to_string()),
+        Command::Migrate => serve::migrate_only(&config).map_err(|e| e.to_string()),
+        Command::CreateAdmin { username, email } => {
+            admin::create_admin(&config, &username, &email).map_err(|e| e.to_string())
+        }
         Command::Openapi => Ok(()),
     };
     match result {

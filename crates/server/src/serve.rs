@@ -1,7 +1,5 @@
 //! Wiring: open the database, migrate, build the app state, serve until a signal.
 
-use std::sync::Arc;
-
 use actix_web::HttpServer;
 use parley_api::AppState;
 use parley_store::Db;
@@ -14,6 +12,8 @@ pub enum ServeError {
     Store(#[from] parley_store::StoreError),
     #[error("redis: {0}")]
     Realtime(#[from] parley_realtime::RealtimeError),
+    #[error("{0}")]
+    State(#[from] parley_api::state::StateError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -39,11 +39,7 @@ pub fn build_state(config: &Config) -> Result<AppState, ServeError> {
         .as_deref()
         .map(parley_realtime::redis_pool)
         .transpose()?;
-    Ok(AppState {
-        settings: Arc::new(config.api.clone()),
-        db,
-        redis,
-    })
+    Ok(AppState::new(config.api.clone(), db, redis)?)
 }
 
 /// `parley serve`: runs until SIGTERM or SIGINT, then drains and returns.

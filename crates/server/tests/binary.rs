@@ -149,3 +149,71 @@ fn openapi_prints_the_document() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     assert!(doc["paths"]["/api/health"]["get"].is_object());
 }
+
+#[test]
+fn create_admin_creates_then_promotes() {
+    let db = TestDb::sqlite();
+    let out = parley()
+        .args([
+            "create-admin",
+            "--username",
+            "root",
+            "--email",
+            "root@example.com",
+        ])
+        .env("DATABASE_URL", &db.url)
+        .env("PARLEY_ADMIN_PASSWORD", "a long admin passphrase")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pool = db.pool(1);
+    let mut conn = pool.get().unwrap();
+    let root = parley_store::repo::users::find_by_username(&mut conn, "root")
+        .unwrap()
+        .unwrap();
+    assert!(root.is_admin);
+    assert!(parley_auth::password::verify("a long admin passphrase", &root.password_hash).unwrap());
+
+    // An existing user is promoted; the password comes from stdin when the variable is unset.
+    parley_store::repo::users::set_admin(&mut conn, root.id, false).unwrap();
+    let mut child = parley()
+        .args([
+            "create-admin",
+            "--username",
+            "ROOT",
+            "--email",
+            "ignored@example.com",
+        ])
+        .env("DATABASE_URL", &db.url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"unused\n").unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(
+        parley_store::repo::users::find(&mut conn, root.id)
+            .unwrap()
+            .is_admin
+    );
+
+    // A common password is refused.
+    let out = parley()
+        .args([
+            "create-admin",
+            "--username",
+            "other",
+            "--email",
+            "o@example.com",
+        ])
+        .env("DATABASE_URL", &db.url)
+        .env("PARLEY_ADMIN_PASSWORD", "password123")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}

@@ -11,6 +11,7 @@ pub mod repo;
 pub mod schema;
 
 pub use db::{Backend, DatabaseUrl, Db, DbConn, PoolOptions, PooledConn, write_tx};
+pub use diesel;
 pub use error::{StoreError, StoreResult};
 pub use migrate::run_migrations;
 

@@ -108,3 +108,61 @@ pub struct RoomEventRow {
     pub payload: String,
     pub created_at: NaiveDateTime,
 }
+
+#[derive(Debug, Clone, Queryable)]
+#[diesel(table_name = sessions)]
+pub struct SessionRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct NewSession<'a> {
+    pub user_id: i64,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub user_agent: Option<&'a str>,
+    pub ip: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Queryable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshTokenRow {
+    pub id: i64,
+    pub session_id: i64,
+    pub token_hash: String,
+    pub issued_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable)]
+#[diesel(table_name = user_tokens)]
+pub struct UserTokenRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub purpose: String,
+    pub token_hash: String,
+    pub email: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = user_tokens)]
+pub struct NewUserToken<'a> {
+    pub user_id: i64,
+    pub purpose: &'a str,
+    pub token_hash: &'a str,
+    pub email: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}

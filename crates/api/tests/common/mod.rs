@@ -2,13 +2,13 @@
 //! per-test database, plus a small JSON client.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
 use actix_web::http::Method;
 use parley_api::{AppState, Settings};
 use parley_store::Backend;
 use parley_store::testing::TestDb;
 use serde_json::Value;
+
+pub const PASSWORD: &str = "correct horse battery staple";
 
 /// Declares `mod NAME { sqlite, postgres }` tests that call `NAME(backend)`.
 #[macro_export]
@@ -31,6 +31,7 @@ pub struct TestApp {
     pub server: actix_test::TestServer,
     pub state: AppState,
     pub db: TestDb,
+    pub outbox: tempfile::TempDir,
 }
 
 /// One HTTP answer, body parsed as JSON when it is JSON.
@@ -90,17 +91,89 @@ impl TestApp {
     }
 
     pub async fn start_on(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+        let outbox = tempfile::tempdir().unwrap();
         let mut settings = Settings::for_public_url("http://parley.test");
+        settings.mail.outbox_dir = outbox.path().to_owned();
         tweak(&mut settings);
         let pool = db.migrated(4);
-        let state = AppState {
-            settings: Arc::new(settings),
-            db: pool,
-            redis: None,
-        };
+        let state = AppState::new(settings, pool, None).expect("state");
         let app_state = state.clone();
         let server = actix_test::start(move || parley_api::app::build(app_state.clone()));
-        TestApp { server, state, db }
+        TestApp {
+            server,
+            state,
+            db,
+            outbox,
+        }
+    }
+
+    /// Registers `username` (password `PASSWORD`) and answers the token pair.
+    pub async fn register(&self, username: &str) -> Value {
+        let res = self
+            .post(
+                "/api/register",
+                None,
+                serde_json::json!({
+                    "username": username,
+                    "email": format!("{username}@example.com"),
+                    "password": PASSWORD,
+                }),
+            )
+            .await;
+        res.expect(201).clone()
+    }
+
+    /// Registers `username` and answers its access token.
+    pub async fn user(&self, username: &str) -> String {
+        self.register(username).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> Resp {
+        self.post(
+            "/api/login",
+            None,
+            serde_json::json!({"username": login, "password": password}),
+        )
+        .await
+    }
+
+    /// The mails written to the outbox for `to`, oldest first.
+    pub fn mails_to(&self, to: &str) -> Vec<String> {
+        let mut names: Vec<_> = std::fs::read_dir(self.outbox.path())
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+            .into_iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .filter(|text| text.lines().next() == Some(format!("To: {to}").as_str()))
+            .collect()
+    }
+
+    /// Waits for the newest mail to `to` whose subject contains `subject` and answers
+    /// the token in its link.
+    pub async fn mailed_token(&self, to: &str, subject: &str) -> String {
+        for _ in 0..100 {
+            let mails = self.mails_to(to);
+            let matching = mails
+                .iter()
+                .rev()
+                .find(|m| m.lines().nth(1).is_some_and(|line| line.contains(subject)));
+            if let Some(mail) = matching {
+                let start = mail.find("#token=").expect("mail has a link") + "#token=".len();
+                return mail[start..].split_whitespace().next().unwrap().to_owned();
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("no mail to {to}");
+    }
+
+    /// A connection to this test's database, for checks and setup.
+    pub fn conn(&self) -> parley_store::PooledConn {
+        self.state.db.get().unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -114,7 +187,10 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Resp {
-        let mut req = self.server.request(method, self.server.url(path));
+        let mut req = self
+            .server
+            .request(method, self.server.url(path))
+            .insert_header(("User-Agent", "parley-tests"));
         if let Some(token) = token {
             req = req.insert_header(("Authorization", format!("Bearer {token}")));
         }
@@ -160,5 +236,13 @@ impl TestApp {
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
         self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.call(Method::PATCH, path, token, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Resp {
+        self.call(Method::DELETE, path, token, None).await
     }
 }

@@ -3,4 +3,6 @@
 pub mod messages;
 pub mod rooms;
 pub mod secrets;
+pub mod sessions;
+pub mod user_tokens;
 pub mod users;

@@ -1,9 +1,12 @@
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::error::StoreResult;
 use crate::models::{NewUser, UserRow};
 use crate::schema::users;
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 /// Inserts a user; a taken username or email is a `UniqueViolation`.
 pub fn insert(conn: &mut DbConn, new: &NewUser<'_>) -> StoreResult<UserRow> {
@@ -15,4 +18,126 @@ pub fn insert(conn: &mut DbConn, new: &NewUser<'_>) -> StoreResult<UserRow> {
 
 pub fn find(conn: &mut DbConn, user_id: i64) -> StoreResult<UserRow> {
     Ok(users::table.find(user_id).first(conn)?)
+}
+
+/// By username or email, both compared ignoring case.
+pub fn find_by_login(conn: &mut DbConn, login: &str) -> StoreResult<Option<UserRow>> {
+    let lower = login.to_lowercase();
+    Ok(users::table
+        .filter(
+            users::username_lower
+                .eq(&lower)
+                .or(users::email_lower.eq(&lower)),
+        )
+        .order(users::id.asc())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_by_username(conn: &mut DbConn, username: &str) -> StoreResult<Option<UserRow>> {
+    Ok(users::table
+        .filter(users::username_lower.eq(username.to_lowercase()))
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_by_email(conn: &mut DbConn, email: &str) -> StoreResult<Option<UserRow>> {
+    Ok(users::table
+        .filter(users::email_lower.eq(email.to_lowercase()))
+        .first(conn)
+        .optional()?)
+}
+
+pub fn set_password_hash(conn: &mut DbConn, user_id: i64, hash: &str) -> StoreResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set(users::password_hash.eq(hash))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The profile fields a user edits themselves; `None` leaves a field unchanged.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct ProfileChanges {
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+    pub avatar_url: Option<Option<String>>,
+}
+
+pub fn update_profile(
+    conn: &mut DbConn,
+    user_id: i64,
+    changes: &ProfileChanges,
+) -> StoreResult<UserRow> {
+    if changes.display_name.is_none() && changes.bio.is_none() && changes.avatar_url.is_none() {
+        return find(conn, user_id);
+    }
+    Ok(diesel::update(users::table.find(user_id))
+        .set(changes)
+        .returning(users::all_columns)
+        .get_result(conn)?)
+}
+
+/// Replaces the address (after its verification) and marks it verified.
+pub fn set_verified_email(
+    conn: &mut DbConn,
+    user_id: i64,
+    email: &str,
+    at: NaiveDateTime,
+) -> StoreResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set((
+            users::email.eq(email),
+            users::email_lower.eq(email.to_lowercase()),
+            users::email_verified_at.eq(Some(at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_admin(conn: &mut DbConn, user_id: i64, is_admin: bool) -> StoreResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set(users::is_admin.eq(is_admin))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_active(conn: &mut DbConn, user_id: i64, is_active: bool) -> StoreResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set(users::is_active.eq(is_active))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Active users whose username or display name starts with `prefix` (ignoring case),
+/// ordered by username, after the `after_username_lower` cursor.
+pub fn search(
+    conn: &mut DbConn,
+    prefix: &str,
+    after_username_lower: Option<&str>,
+    limit: i64,
+) -> StoreResult<Vec<UserRow>> {
+    let pattern = format!("{}%", escape_like(&prefix.to_lowercase()));
+    let mut query = users::table
+        .filter(users::is_active.eq(true))
+        .filter(
+            users::username_lower
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(users::display_name).like(pattern).escape('\\')),
+        )
+        .order(users::username_lower.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after_username_lower {
+        query = query.filter(users::username_lower.gt(after.to_owned()));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Escapes LIKE wildcards so user input matches literally.
+pub fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }

@@ -1,0 +1,28 @@
+//! The client's address: the peer, or, when the peer is a trusted proxy, the nearest
+//! untrusted hop of `X-Forwarded-For` (so a client cannot spoof it through us).
+
+use std::net::IpAddr;
+
+use actix_web::HttpRequest;
+
+pub fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|hop| hop.trim().parse().ok())
+        .collect();
+    // Walk from the nearest hop outwards; the first one we do not trust is the client.
+    Some(
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|ip| !trusted.contains(ip))
+            .unwrap_or(peer),
+    )
+}

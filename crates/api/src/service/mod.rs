@@ -1,0 +1,4 @@
+//! The service layer: what a request means, independent of how it arrived.
+//! Handlers (REST) and the gateway (WebSocket) both call these.
+
+pub mod accounts;
