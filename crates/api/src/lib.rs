@@ -11,6 +11,8 @@ pub mod mail;
 pub mod middleware;
 pub mod models;
 pub mod openapi;
+pub mod paging;
+pub mod responses;
 pub mod routes;
 pub mod service;
 pub mod settings;

@@ -135,3 +135,300 @@ impl Session {
 pub struct SessionList {
     pub items: Vec<Session>,
 }
+
+/// A room as everyone sees it (events carry this); list and detail answers add the
+/// caller's own view.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 7, "org_id": null, "title": "general", "description": "", "kind": "group",
+    "visibility": "public", "created_by": 1, "created_at": "2026-11-22T10:00:00Z",
+    "member_count": 3, "last_seq": 42, "last_event_seq": 57, "archived": false
+}))]
+pub struct Room {
+    pub id: i64,
+    pub org_id: Option<i64>,
+    /// For direct chats, the other members' display names (per viewer; empty in events).
+    pub title: String,
+    pub description: String,
+    /// `group` or `direct`.
+    pub kind: String,
+    /// `public` or `private` (direct chats are always private).
+    pub visibility: String,
+    pub created_by: i64,
+    pub created_at: DateTime<Utc>,
+    pub member_count: i64,
+    /// Seq of the newest message (0 when empty).
+    pub last_seq: i64,
+    /// Seq of the newest event in the room's log.
+    pub last_event_seq: i64,
+    pub archived: bool,
+}
+
+impl Room {
+    pub fn from_row(row: &parley_store::models::RoomRow, member_count: i64) -> Self {
+        Room {
+            id: row.id,
+            org_id: row.org_id,
+            title: row.title.clone(),
+            description: row.description.clone(),
+            kind: row.kind.clone(),
+            visibility: row.visibility.clone(),
+            created_by: row.created_by,
+            created_at: utc(row.created_at),
+            member_count,
+            last_seq: row.last_seq,
+            last_event_seq: row.last_event_seq,
+            archived: row.archived_at.is_some(),
+        }
+    }
+}
+
+/// The caller's membership of a room.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Membership {
+    /// `owner`, `admin` or `member`.
+    pub role: String,
+    pub joined_at: DateTime<Utc>,
+    /// Highest seq the caller has read.
+    pub last_read_seq: i64,
+    /// Messages up to this seq are hidden for the caller (cleared history).
+    pub cleared_before_seq: i64,
+    /// `all`, `mentions` or `none`; null for the default.
+    pub notify: Option<String>,
+}
+
+impl From<&parley_store::models::MemberRow> for Membership {
+    fn from(row: &parley_store::models::MemberRow) -> Self {
+        Membership {
+            role: row.role.clone(),
+            joined_at: utc(row.joined_at),
+            last_read_seq: row.last_read_seq,
+            cleared_before_seq: row.cleared_before_seq,
+            notify: row.notify.clone(),
+        }
+    }
+}
+
+/// A room with the caller's view of it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoomView {
+    #[serde(flatten)]
+    pub room: Room,
+    /// The caller's membership; null when previewing a public room.
+    pub membership: Option<Membership>,
+}
+
+/// An entry of the caller's room list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoomListItem {
+    #[serde(flatten)]
+    pub room: Room,
+    pub membership: Membership,
+    /// Messages by others after the caller's read position.
+    pub unread_count: i64,
+    pub last_message: Option<Message>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoomList {
+    pub items: Vec<RoomListItem>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoomPage {
+    pub items: Vec<Room>,
+    pub next_cursor: Option<String>,
+}
+
+/// A message's author, as messages carry it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Author {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+}
+
+impl From<&UserRow> for Author {
+    fn from(row: &UserRow) -> Self {
+        Author {
+            id: row.id,
+            username: row.username.clone(),
+            display_name: row.display_name.clone(),
+        }
+    }
+}
+
+/// One message. Deleted messages keep their `seq`, with an empty body.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 101, "room_id": 7, "seq": 42,
+    "author": {"id": 1, "username": "alice", "display_name": "Alice"},
+    "body": "hello", "client_msg_id": "c-1", "parent_seq": null, "created_at": "2026-11-22T10:00:00Z",
+    "edited_at": null, "deleted": false, "reply_count": 0, "last_reply_at": null
+}))]
+pub struct Message {
+    pub id: i64,
+    pub room_id: i64,
+    pub seq: i64,
+    pub author: Author,
+    pub body: String,
+    pub client_msg_id: Option<String>,
+    /// The thread root this message replies to.
+    pub parent_seq: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+    pub deleted: bool,
+    /// Replies to this message (when it is a thread root).
+    pub reply_count: i64,
+    pub last_reply_at: Option<DateTime<Utc>>,
+}
+
+impl Message {
+    pub fn from_rows(row: &parley_store::models::MessageRow, author: &UserRow) -> Self {
+        let deleted = row.deleted_at.is_some();
+        Message {
+            id: row.id,
+            room_id: row.room_id,
+            seq: row.seq,
+            author: Author::from(author),
+            body: if deleted {
+                String::new()
+            } else {
+                row.body.clone()
+            },
+            client_msg_id: row.client_msg_id.clone(),
+            parent_seq: row.parent_seq,
+            created_at: utc(row.created_at),
+            edited_at: row.edited_at.map(utc),
+            deleted,
+            reply_count: row.reply_count,
+            last_reply_at: row.last_reply_at.map(utc),
+        }
+    }
+}
+
+/// A room member.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Member {
+    pub user: PublicUser,
+    /// `owner`, `admin` or `member`.
+    pub role: String,
+    pub joined_at: DateTime<Utc>,
+    pub last_read_seq: i64,
+}
+
+impl Member {
+    pub fn from_rows(member: &parley_store::models::MemberRow, user: &UserRow) -> Self {
+        Member {
+            user: PublicUser::from(user),
+            role: member.role.clone(),
+            joined_at: utc(member.joined_at),
+            last_read_seq: member.last_read_seq,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberPage {
+    pub items: Vec<Member>,
+    pub next_cursor: Option<String>,
+}
+
+/// A ban of a user from a room.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ban {
+    pub user: PublicUser,
+    pub banned_by: i64,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BanList {
+    pub items: Vec<Ban>,
+}
+
+/// An organisation (workspace).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Org {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub created_by: i64,
+    pub created_at: DateTime<Utc>,
+    pub member_count: i64,
+    /// The caller's role; null for non-members.
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgList {
+    pub items: Vec<Org>,
+}
+
+/// An organisation member.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgMember {
+    pub user: PublicUser,
+    pub role: String,
+    pub joined_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgMemberPage {
+    pub items: Vec<OrgMember>,
+    pub next_cursor: Option<String>,
+}
+
+/// An invite link to a room or an organisation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Invite {
+    pub code: String,
+    pub room_id: Option<i64>,
+    pub org_id: Option<i64>,
+    pub created_by: i64,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub max_uses: Option<i64>,
+    pub uses: i64,
+    /// Where the SPA accepts it.
+    pub url: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InviteList {
+    pub items: Vec<Invite>,
+}
+
+/// What an invite leads to, shown before accepting.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitePreview {
+    pub code: String,
+    pub room: Option<Room>,
+    pub org: Option<Org>,
+    pub inviter: PublicUser,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// What accepting an invite joined.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InviteAccepted {
+    pub room: Option<RoomView>,
+    pub org: Option<Org>,
+}
+
+/// An organisation announcement.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Announcement {
+    pub id: i64,
+    pub org_id: i64,
+    pub author: Author,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnnouncementPage {
+    pub items: Vec<Announcement>,
+    pub next_cursor: Option<String>,
+}

@@ -20,6 +20,8 @@ pub struct AppState {
     pub redis: Option<parley_realtime::RedisPool>,
     pub auth: Arc<AuthRuntime>,
     pub mailer: Arc<Mailer>,
+    /// Committed changes are published here (after commit, never before).
+    pub bus: parley_realtime::Bus,
 }
 
 /// Credentials machinery: the JWT keys, bounded password hashing, login throttles.
@@ -82,6 +84,7 @@ impl AppState {
             redis,
             auth: Arc::new(auth),
             mailer: Arc::new(mailer),
+            bus: parley_realtime::Bus::new(),
         })
     }
 

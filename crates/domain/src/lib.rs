@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod password;
+pub mod room;
 pub mod validate;
 
 pub use error::{DomainError, FieldErrors};

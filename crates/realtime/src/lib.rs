@@ -3,6 +3,10 @@
 
 use std::time::Duration;
 
+pub mod bus;
+
+pub use bus::{Bus, BusEvent};
+
 pub use deadpool_redis::Pool as RedisPool;
 
 #[derive(Debug, thiserror::Error)]

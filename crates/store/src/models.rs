@@ -166,3 +166,69 @@ pub struct NewUserToken<'a> {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
 }
+
+#[derive(Debug, Clone, Queryable)]
+#[diesel(table_name = room_members)]
+pub struct MemberRow {
+    pub room_id: i64,
+    pub user_id: i64,
+    pub role: String,
+    pub joined_at: NaiveDateTime,
+    pub last_read_seq: i64,
+    pub cleared_before_seq: i64,
+    pub notify: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable)]
+#[diesel(table_name = orgs)]
+pub struct OrgRow {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable)]
+#[diesel(table_name = org_members)]
+pub struct OrgMemberRow {
+    pub org_id: i64,
+    pub user_id: i64,
+    pub role: String,
+    pub joined_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable)]
+#[diesel(table_name = invites)]
+pub struct InviteRow {
+    pub id: i64,
+    pub code: String,
+    pub room_id: Option<i64>,
+    pub org_id: Option<i64>,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+    pub max_uses: Option<i64>,
+    pub uses: i64,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable)]
+#[diesel(table_name = room_bans)]
+pub struct BanRow {
+    pub room_id: i64,
+    pub user_id: i64,
+    pub banned_by: i64,
+    pub reason: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable)]
+#[diesel(table_name = announcements)]
+pub struct AnnouncementRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub author_id: i64,
+    pub body: String,
+    pub created_at: NaiveDateTime,
+}

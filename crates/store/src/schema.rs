@@ -152,6 +152,53 @@ diesel::joinable!(messages -> rooms (room_id));
 diesel::joinable!(messages -> users (author_id));
 diesel::joinable!(room_events -> rooms (room_id));
 
+diesel::table! {
+    invites (id) {
+        id -> BigInt,
+        code -> Text,
+        room_id -> Nullable<BigInt>,
+        org_id -> Nullable<BigInt>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        max_uses -> Nullable<BigInt>,
+        uses -> BigInt,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    room_bans (room_id, user_id) {
+        room_id -> BigInt,
+        user_id -> BigInt,
+        banned_by -> BigInt,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_blocks (blocker_id, blocked_id) {
+        blocker_id -> BigInt,
+        blocked_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    announcements (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        author_id -> BigInt,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(room_bans -> rooms (room_id));
+diesel::joinable!(announcements -> orgs (org_id));
+diesel::joinable!(announcements -> users (author_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     server_secrets,
     users,
@@ -164,4 +211,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     room_members,
     messages,
     room_events,
+    invites,
+    room_bans,
+    user_blocks,
+    announcements,
 );

@@ -6,7 +6,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub mod auth;
 pub mod health;
+pub mod invites;
+pub mod members;
+pub mod orgs;
 pub mod passwords;
+pub mod rooms;
 pub mod sessions;
 pub mod users;
 
@@ -29,9 +33,48 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(sessions::delete_session)
             // `/users/me` before `/users/{user_id}`.
             .service(users::get_me)
+            .service(users::list_blocks)
             .service(users::update_me)
             .service(users::change_password)
             .service(users::search_users)
-            .service(users::get_user),
+            .service(users::get_user)
+            .service(users::block_user)
+            .service(users::unblock_user)
+            // `/rooms/public` and `/rooms/direct` before `/rooms/{room_id}`.
+            .service(rooms::list_public_rooms)
+            .service(rooms::open_direct_room)
+            .service(rooms::create_room)
+            .service(rooms::list_rooms)
+            .service(rooms::get_room)
+            .service(rooms::update_room)
+            .service(rooms::delete_room)
+            .service(rooms::join_room)
+            .service(rooms::leave_room)
+            .service(rooms::transfer_room)
+            .service(members::list_room_members)
+            .service(members::add_room_member)
+            .service(members::remove_room_member)
+            .service(members::update_room_member)
+            .service(members::ban_room_member)
+            .service(members::list_room_bans)
+            .service(members::unban_room_member)
+            .service(members::create_room_invite)
+            .service(members::list_room_invites)
+            .service(invites::get_invite)
+            .service(invites::accept_invite)
+            .service(invites::revoke_invite)
+            .service(orgs::create_org)
+            .service(orgs::list_orgs)
+            .service(orgs::get_org)
+            .service(orgs::update_org)
+            .service(orgs::delete_org)
+            .service(orgs::list_org_members)
+            .service(orgs::add_org_member)
+            .service(orgs::remove_org_member)
+            .service(orgs::update_org_member)
+            .service(orgs::create_org_invite)
+            .service(orgs::list_org_invites)
+            .service(orgs::create_announcement)
+            .service(orgs::list_announcements),
     );
 }

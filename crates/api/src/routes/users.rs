@@ -1,6 +1,6 @@
 //! Profiles: the caller's own account and other users' public ones.
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
@@ -245,4 +245,59 @@ fn decode_cursor(cursor: &str) -> ApiResult<String> {
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .ok_or_else(|| ApiError::BadRequest("malformed cursor".into()))
+}
+
+/// Block a user
+///
+/// A blocked user cannot open a direct chat with the caller, and their mentions do not
+/// notify the caller.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "block_user",
+    params(("user_id" = i64, Path, minimum = 1)),
+    responses((status = 204, description = "Blocked"), crate::responses::NotFound, crate::responses::Authed)
+)]
+#[post("/users/{user_id}/block")]
+pub async fn block_user(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    crate::service::invites::block(&state, auth.user_id, path.into_inner(), true).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Unblock a user
+#[utoipa::path(
+    tag = "users",
+    operation_id = "unblock_user",
+    params(("user_id" = i64, Path, minimum = 1)),
+    responses((status = 204, description = "Unblocked"), crate::responses::NotFound, crate::responses::Authed)
+)]
+#[delete("/users/{user_id}/block")]
+pub async fn unblock_user(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    crate::service::invites::block(&state, auth.user_id, path.into_inner(), false).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Users the caller blocked
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct BlockList {
+    pub items: Vec<PublicUser>,
+}
+
+/// The users the caller blocked
+#[utoipa::path(tag = "users", operation_id = "list_blocks", responses((status = 200, description = "Blocked users", body = BlockList), crate::responses::Authed))]
+#[get("/users/me/blocks")]
+pub async fn list_blocks(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+) -> ApiResult<web::Json<BlockList>> {
+    Ok(web::Json(BlockList {
+        items: crate::service::invites::blocked(&state, auth.user_id).await?,
+    }))
 }

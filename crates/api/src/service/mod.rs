@@ -2,3 +2,6 @@
 //! Handlers (REST) and the gateway (WebSocket) both call these.
 
 pub mod accounts;
+pub mod invites;
+pub mod orgs;
+pub mod rooms;

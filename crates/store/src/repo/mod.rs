@@ -1,6 +1,12 @@
 //! Repositories: one module per aggregate, plain functions over `&mut DbConn`.
 
+pub mod announcements;
+pub mod bans;
+pub mod events;
+pub mod invites;
+pub mod members;
 pub mod messages;
+pub mod orgs;
 pub mod rooms;
 pub mod secrets;
 pub mod sessions;

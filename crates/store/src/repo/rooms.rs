@@ -1,9 +1,10 @@
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::error::StoreResult;
-use crate::models::{NewRoom, RoomRow};
-use crate::schema::rooms;
+use crate::models::{MemberRow, MessageRow, NewRoom, RoomRow, UserRow};
+use crate::schema::{messages, room_members, rooms, users};
 
 pub fn insert(conn: &mut DbConn, new: &NewRoom<'_>) -> StoreResult<RoomRow> {
     Ok(diesel::insert_into(rooms::table)
@@ -16,6 +17,17 @@ pub fn find(conn: &mut DbConn, room_id: i64) -> StoreResult<RoomRow> {
     Ok(rooms::table.find(room_id).first(conn)?)
 }
 
+pub fn find_optional(conn: &mut DbConn, room_id: i64) -> StoreResult<Option<RoomRow>> {
+    Ok(rooms::table.find(room_id).first(conn).optional()?)
+}
+
+pub fn find_by_dm_key(conn: &mut DbConn, dm_key: &str) -> StoreResult<Option<RoomRow>> {
+    Ok(rooms::table
+        .filter(rooms::dm_key.eq(dm_key))
+        .first(conn)
+        .optional()?)
+}
+
 /// Takes the next message seq and event seq of a room. The UPDATE's row lock
 /// serialises the writers of this one room until their transaction ends, so seqs
 /// are dense and in commit order. Call inside a write transaction.
@@ -24,6 +36,7 @@ pub fn next_seqs(conn: &mut DbConn, room_id: i64) -> StoreResult<(i64, i64)> {
         .set((
             rooms::last_seq.eq(rooms::last_seq + 1),
             rooms::last_event_seq.eq(rooms::last_event_seq + 1),
+            rooms::last_activity_at.eq(crate::now()),
         ))
         .returning((rooms::last_seq, rooms::last_event_seq))
         .get_result(conn)?)
@@ -35,4 +48,115 @@ pub fn next_event_seq(conn: &mut DbConn, room_id: i64) -> StoreResult<i64> {
         .set(rooms::last_event_seq.eq(rooms::last_event_seq + 1))
         .returning(rooms::last_event_seq)
         .get_result(conn)?)
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = rooms)]
+pub struct RoomChanges {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub visibility: Option<String>,
+    pub archived_at: Option<Option<NaiveDateTime>>,
+}
+
+pub fn update(conn: &mut DbConn, room_id: i64, changes: &RoomChanges) -> StoreResult<RoomRow> {
+    if changes.title.is_none()
+        && changes.description.is_none()
+        && changes.visibility.is_none()
+        && changes.archived_at.is_none()
+    {
+        return find(conn, room_id);
+    }
+    Ok(diesel::update(rooms::table.find(room_id))
+        .set(changes)
+        .returning(rooms::all_columns)
+        .get_result(conn)?)
+}
+
+pub fn delete(conn: &mut DbConn, room_id: i64) -> StoreResult<()> {
+    diesel::delete(rooms::table.find(room_id)).execute(conn)?;
+    Ok(())
+}
+
+/// The rooms a user belongs to, with the membership, most recent activity first.
+pub fn list_for_user(conn: &mut DbConn, user_id: i64) -> StoreResult<Vec<(RoomRow, MemberRow)>> {
+    Ok(rooms::table
+        .inner_join(room_members::table)
+        .filter(room_members::user_id.eq(user_id))
+        .order((rooms::last_activity_at.desc(), rooms::id.desc()))
+        .select((rooms::all_columns, room_members::all_columns))
+        .load(conn)?)
+}
+
+/// Per room: messages after the user's read position (and cleared point) that others
+/// wrote and nobody deleted. Rooms without unread messages are absent.
+pub fn unread_counts(conn: &mut DbConn, user_id: i64) -> StoreResult<Vec<(i64, i64)>> {
+    Ok(messages::table
+        .inner_join(
+            room_members::table.on(room_members::room_id
+                .eq(messages::room_id)
+                .and(room_members::user_id.eq(user_id))),
+        )
+        .filter(messages::seq.gt(room_members::last_read_seq))
+        .filter(messages::seq.gt(room_members::cleared_before_seq))
+        .filter(messages::author_id.ne(user_id))
+        .filter(messages::deleted_at.is_null())
+        .group_by(messages::room_id)
+        .select((messages::room_id, diesel::dsl::count_star()))
+        .load(conn)?)
+}
+
+/// The newest message of each room, with its author.
+pub fn last_messages(
+    conn: &mut DbConn,
+    room_ids: &[i64],
+) -> StoreResult<Vec<(MessageRow, UserRow)>> {
+    Ok(messages::table
+        .inner_join(rooms::table)
+        .inner_join(users::table)
+        .filter(rooms::id.eq_any(room_ids))
+        .filter(messages::seq.eq(rooms::last_seq))
+        .select((messages::all_columns, users::all_columns))
+        .load(conn)?)
+}
+
+/// Public group rooms visible to a user (outside organisations, or in one of
+/// `org_ids`) whose title contains `q`, newest first, before the `before_id` cursor.
+pub fn search_public(
+    conn: &mut DbConn,
+    q: &str,
+    org_ids: &[i64],
+    before_id: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<RoomRow>> {
+    let pattern = format!("%{}%", crate::repo::users::escape_like(&q.to_lowercase()));
+    let mut query = rooms::table
+        .filter(rooms::kind.eq("group"))
+        .filter(rooms::visibility.eq("public"))
+        .filter(rooms::archived_at.is_null())
+        .filter(
+            rooms::org_id
+                .is_null()
+                .or(rooms::org_id.eq_any(org_ids.to_vec())),
+        )
+        .filter(
+            crate::repo::users::lower(rooms::title)
+                .like(pattern)
+                .escape('\\'),
+        )
+        .order(rooms::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before_id {
+        query = query.filter(rooms::id.lt(before));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Rooms of one organisation.
+pub fn in_org(conn: &mut DbConn, org_id: i64) -> StoreResult<Vec<i64>> {
+    Ok(rooms::table
+        .filter(rooms::org_id.eq(org_id))
+        .select(rooms::id)
+        .load(conn)?)
 }

@@ -6,7 +6,11 @@ use crate::error::StoreResult;
 use crate::models::{NewUser, UserRow};
 use crate::schema::users;
 
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+pub use sql::lower;
+
+mod sql {
+    diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+}
 
 /// Inserts a user; a taken username or email is a `UniqueViolation`.
 pub fn insert(conn: &mut DbConn, new: &NewUser<'_>) -> StoreResult<UserRow> {

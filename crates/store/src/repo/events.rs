@@ -1,0 +1,81 @@
+//! The durable per-room event log. Every persistent room change appends its event in
+//! the same transaction as the change; the gateway replays from here.
+
+use diesel::prelude::*;
+use serde_json::{Map, Value};
+
+use crate::db::DbConn;
+use crate::error::StoreResult;
+use crate::models::RoomEventRow;
+use crate::repo::rooms;
+use crate::schema::room_events;
+
+/// Appends an event at the room's next `event_seq`. `payload` is a JSON object; the
+/// stored frame is `{"type": kind, "room_id", "event_seq", ...payload}`, exactly what
+/// clients receive.
+pub fn append(
+    conn: &mut DbConn,
+    room_id: i64,
+    kind: &str,
+    payload: Value,
+) -> StoreResult<RoomEventRow> {
+    let event_seq = rooms::next_event_seq(conn, room_id)?;
+    append_at(conn, room_id, event_seq, kind, payload)
+}
+
+/// Appends with an `event_seq` the caller already took (see `rooms::next_seqs`).
+pub fn append_at(
+    conn: &mut DbConn,
+    room_id: i64,
+    event_seq: i64,
+    kind: &str,
+    payload: Value,
+) -> StoreResult<RoomEventRow> {
+    let frame = frame(room_id, event_seq, kind, payload).to_string();
+    Ok(diesel::insert_into(room_events::table)
+        .values((
+            room_events::room_id.eq(room_id),
+            room_events::event_seq.eq(event_seq),
+            room_events::kind.eq(kind),
+            room_events::payload.eq(frame),
+            room_events::created_at.eq(crate::now()),
+        ))
+        .returning(room_events::all_columns)
+        .get_result(conn)?)
+}
+
+pub fn frame(room_id: i64, event_seq: i64, kind: &str, payload: Value) -> Value {
+    let mut object = Map::new();
+    object.insert("type".into(), Value::from(kind));
+    object.insert("room_id".into(), Value::from(room_id));
+    object.insert("event_seq".into(), Value::from(event_seq));
+    if let Value::Object(fields) = payload {
+        for (key, value) in fields {
+            object.entry(key).or_insert(value);
+        }
+    }
+    Value::Object(object)
+}
+
+/// Events after `after`, in order, at most `limit`.
+pub fn list_after(
+    conn: &mut DbConn,
+    room_id: i64,
+    after: i64,
+    limit: i64,
+) -> StoreResult<Vec<RoomEventRow>> {
+    Ok(room_events::table
+        .filter(room_events::room_id.eq(room_id))
+        .filter(room_events::event_seq.gt(after))
+        .order(room_events::event_seq.asc())
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// The oldest event still in the log, if any.
+pub fn oldest_seq(conn: &mut DbConn, room_id: i64) -> StoreResult<Option<i64>> {
+    Ok(room_events::table
+        .filter(room_events::room_id.eq(room_id))
+        .select(diesel::dsl::min(room_events::event_seq))
+        .first(conn)?)
+}

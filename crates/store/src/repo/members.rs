@@ -1,0 +1,132 @@
+//! Room memberships.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::error::StoreResult;
+use crate::models::{MemberRow, UserRow};
+use crate::schema::{room_members, users};
+
+pub fn find(conn: &mut DbConn, room_id: i64, user_id: i64) -> StoreResult<Option<MemberRow>> {
+    Ok(room_members::table
+        .find((room_id, user_id))
+        .first(conn)
+        .optional()?)
+}
+
+pub fn insert(
+    conn: &mut DbConn,
+    room_id: i64,
+    user_id: i64,
+    role: &str,
+    now: NaiveDateTime,
+) -> StoreResult<MemberRow> {
+    Ok(diesel::insert_into(room_members::table)
+        .values((
+            room_members::room_id.eq(room_id),
+            room_members::user_id.eq(user_id),
+            room_members::role.eq(role),
+            room_members::joined_at.eq(now),
+        ))
+        .returning(room_members::all_columns)
+        .get_result(conn)?)
+}
+
+/// Removes a membership; true when there was one.
+pub fn delete(conn: &mut DbConn, room_id: i64, user_id: i64) -> StoreResult<bool> {
+    Ok(diesel::delete(room_members::table.find((room_id, user_id))).execute(conn)? > 0)
+}
+
+pub fn set_role(
+    conn: &mut DbConn,
+    room_id: i64,
+    user_id: i64,
+    role: &str,
+) -> StoreResult<MemberRow> {
+    Ok(diesel::update(room_members::table.find((room_id, user_id)))
+        .set(room_members::role.eq(role))
+        .returning(room_members::all_columns)
+        .get_result(conn)?)
+}
+
+pub fn count(conn: &mut DbConn, room_id: i64) -> StoreResult<i64> {
+    Ok(room_members::table
+        .filter(room_members::room_id.eq(room_id))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Member counts of several rooms at once.
+pub fn counts(conn: &mut DbConn, room_ids: &[i64]) -> StoreResult<Vec<(i64, i64)>> {
+    Ok(room_members::table
+        .filter(room_members::room_id.eq_any(room_ids))
+        .group_by(room_members::room_id)
+        .select((room_members::room_id, diesel::dsl::count_star()))
+        .load(conn)?)
+}
+
+/// The user ids of a room's members.
+pub fn user_ids(conn: &mut DbConn, room_id: i64) -> StoreResult<Vec<i64>> {
+    Ok(room_members::table
+        .filter(room_members::room_id.eq(room_id))
+        .select(room_members::user_id)
+        .load(conn)?)
+}
+
+/// Members with their users, by user id, after the `after_user_id` cursor.
+pub fn list(
+    conn: &mut DbConn,
+    room_id: i64,
+    after_user_id: i64,
+    limit: i64,
+) -> StoreResult<Vec<(MemberRow, UserRow)>> {
+    Ok(room_members::table
+        .inner_join(users::table)
+        .filter(room_members::room_id.eq(room_id))
+        .filter(room_members::user_id.gt(after_user_id))
+        .order(room_members::user_id.asc())
+        .limit(limit)
+        .select((room_members::all_columns, users::all_columns))
+        .load(conn)?)
+}
+
+/// Who inherits ownership when the owner leaves: the longest-standing admin, else the
+/// longest-standing member.
+pub fn successor(
+    conn: &mut DbConn,
+    room_id: i64,
+    leaving_user: i64,
+) -> StoreResult<Option<MemberRow>> {
+    let candidates: Vec<MemberRow> = room_members::table
+        .filter(room_members::room_id.eq(room_id))
+        .filter(room_members::user_id.ne(leaving_user))
+        .order((room_members::joined_at.asc(), room_members::user_id.asc()))
+        .load(conn)?;
+    let admin = candidates.iter().find(|m| m.role == "admin").cloned();
+    Ok(admin.or_else(|| candidates.into_iter().next()))
+}
+
+/// Moves the read position; never backwards unless `force`. Answers the new position.
+pub fn set_read(
+    conn: &mut DbConn,
+    room_id: i64,
+    user_id: i64,
+    seq: i64,
+    force: bool,
+) -> StoreResult<i64> {
+    let target = room_members::table.find((room_id, user_id));
+    if force {
+        diesel::update(target)
+            .set(room_members::last_read_seq.eq(seq))
+            .execute(conn)?;
+    } else {
+        diesel::update(target.filter(room_members::last_read_seq.lt(seq)))
+            .set(room_members::last_read_seq.eq(seq))
+            .execute(conn)?;
+    }
+    Ok(room_members::table
+        .find((room_id, user_id))
+        .select(room_members::last_read_seq)
+        .first(conn)?)
+}
