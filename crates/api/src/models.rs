@@ -281,6 +281,18 @@ pub struct Message {
     /// Replies to this message (when it is a thread root).
     pub reply_count: i64,
     pub last_reply_at: Option<DateTime<Utc>>,
+    /// Reactions by emoji, in the order they first appeared.
+    pub reactions: Vec<Reaction>,
+}
+
+/// One emoji's reactions on a message.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Reaction {
+    pub emoji: String,
+    pub count: i64,
+    /// Whether the caller reacted with it; absent in events (clients derive it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub me: Option<bool>,
 }
 
 impl Message {
@@ -303,6 +315,7 @@ impl Message {
             deleted,
             reply_count: row.reply_count,
             last_reply_at: row.last_reply_at.map(utc),
+            reactions: Vec::new(),
         }
     }
 }
@@ -431,4 +444,35 @@ pub struct Announcement {
 pub struct AnnouncementPage {
     pub items: Vec<Announcement>,
     pub next_cursor: Option<String>,
+}
+
+/// Something that happened for the caller: a mention, a direct message, an invite, an
+/// announcement.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Notification {
+    pub id: i64,
+    /// `mention`, `direct`, `invite` or `announcement`.
+    pub kind: String,
+    pub room_id: Option<i64>,
+    pub seq: Option<i64>,
+    pub actor: Option<Author>,
+    /// An excerpt of what it is about.
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub read: bool,
+}
+
+impl Notification {
+    pub fn from_row(row: &parley_store::models::NotificationRow, actor: Option<&UserRow>) -> Self {
+        Notification {
+            id: row.id,
+            kind: row.kind.clone(),
+            room_id: row.room_id,
+            seq: row.seq,
+            actor: actor.map(Author::from),
+            body: row.body.clone(),
+            created_at: utc(row.created_at),
+            read: row.read_at.is_some(),
+        }
+    }
 }

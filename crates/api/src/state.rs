@@ -22,6 +22,7 @@ pub struct AppState {
     pub mailer: Arc<Mailer>,
     /// Committed changes are published here (after commit, never before).
     pub bus: parley_realtime::Bus,
+    pub presence: parley_realtime::Presence,
 }
 
 /// Credentials machinery: the JWT keys, bounded password hashing, login throttles.
@@ -85,6 +86,7 @@ impl AppState {
             auth: Arc::new(auth),
             mailer: Arc::new(mailer),
             bus: parley_realtime::Bus::new(),
+            presence: parley_realtime::Presence::new(),
         })
     }
 

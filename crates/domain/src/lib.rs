@@ -2,6 +2,7 @@
 //! No database and no HTTP here.
 
 pub mod error;
+pub mod message;
 pub mod password;
 pub mod room;
 pub mod validate;

@@ -15,6 +15,9 @@ pub enum BusEvent {
         event_seq: i64,
         frame: Arc<str>,
     },
+    /// A room event that is not logged (typing, read positions): no `event_seq`, and
+    /// the first to be dropped under pressure.
+    Ephemeral { room_id: i64, frame: Arc<str> },
     /// An event for specific users (notifications, announcements, a removal notice).
     User { user_ids: Vec<i64>, frame: Arc<str> },
     /// Membership changed: sockets of `user_id` start or stop receiving `room_id`.

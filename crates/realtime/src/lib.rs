@@ -4,8 +4,10 @@
 use std::time::Duration;
 
 pub mod bus;
+pub mod presence;
 
 pub use bus::{Bus, BusEvent};
+pub use presence::Presence;
 
 pub use deadpool_redis::Pool as RedisPool;
 

@@ -232,3 +232,17 @@ pub struct AnnouncementRow {
     pub body: String,
     pub created_at: NaiveDateTime,
 }
+
+#[derive(Debug, Clone, Queryable)]
+#[diesel(table_name = notifications)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub kind: String,
+    pub room_id: Option<i64>,
+    pub seq: Option<i64>,
+    pub actor_id: Option<i64>,
+    pub body: String,
+    pub created_at: NaiveDateTime,
+    pub read_at: Option<NaiveDateTime>,
+}

@@ -199,6 +199,58 @@ diesel::joinable!(room_bans -> rooms (room_id));
 diesel::joinable!(announcements -> orgs (org_id));
 diesel::joinable!(announcements -> users (author_id));
 
+diesel::table! {
+    message_edits (id) {
+        id -> BigInt,
+        message_id -> BigInt,
+        body -> Text,
+        edited_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reactions (message_id, user_id, emoji) {
+        message_id -> BigInt,
+        user_id -> BigInt,
+        emoji -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mentions (message_id, user_id) {
+        message_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    pins (room_id, seq) {
+        room_id -> BigInt,
+        seq -> BigInt,
+        pinned_by -> BigInt,
+        pinned_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        room_id -> Nullable<BigInt>,
+        seq -> Nullable<BigInt>,
+        actor_id -> Nullable<BigInt>,
+        body -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(message_edits -> messages (message_id));
+diesel::joinable!(reactions -> messages (message_id));
+diesel::joinable!(mentions -> messages (message_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     server_secrets,
     users,
@@ -215,4 +267,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     room_bans,
     user_blocks,
     announcements,
+    message_edits,
+    reactions,
+    mentions,
+    pins,
+    notifications,
 );

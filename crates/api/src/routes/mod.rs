@@ -8,8 +8,10 @@ pub mod auth;
 pub mod health;
 pub mod invites;
 pub mod members;
+pub mod messages;
 pub mod orgs;
 pub mod passwords;
+pub mod reading;
 pub mod rooms;
 pub mod sessions;
 pub mod users;
@@ -75,6 +77,25 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(orgs::create_org_invite)
             .service(orgs::list_org_invites)
             .service(orgs::create_announcement)
-            .service(orgs::list_announcements),
+            .service(orgs::list_announcements)
+            .service(messages::create_message)
+            .service(messages::list_messages)
+            .service(messages::update_message)
+            .service(messages::delete_message)
+            .service(messages::list_message_edits)
+            .service(messages::list_thread)
+            .service(messages::add_reaction)
+            .service(messages::remove_reaction)
+            .service(messages::pin_message)
+            .service(messages::unpin_message)
+            .service(messages::list_pins)
+            .service(reading::mark_read)
+            .service(reading::list_reads)
+            .service(reading::clear_room)
+            .service(reading::update_membership)
+            .service(reading::list_room_events)
+            .service(reading::search_messages)
+            .service(reading::list_notifications)
+            .service(reading::read_notifications),
     );
 }

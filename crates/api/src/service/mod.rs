@@ -3,5 +3,6 @@
 
 pub mod accounts;
 pub mod invites;
+pub mod messages;
 pub mod orgs;
 pub mod rooms;

@@ -283,6 +283,21 @@ pub async fn announce(
                     announcements::insert(conn, org_id, user_id, body.trim(), parley_store::now())?;
                 let author = users::find(conn, user_id)?;
                 let recipients = orgs::member_ids(conn, org_id)?;
+                let excerpt: String = row.body.chars().take(140).collect();
+                for recipient in recipients.iter().filter(|id| **id != user_id) {
+                    parley_store::repo::notifications::insert(
+                        conn,
+                        &parley_store::repo::notifications::NewNotification {
+                            user_id: *recipient,
+                            kind: "announcement",
+                            room_id: None,
+                            seq: None,
+                            actor_id: Some(user_id),
+                            body: &excerpt,
+                        },
+                        row.created_at,
+                    )?;
+                }
                 Ok((
                     Announcement {
                         id: row.id,

@@ -476,6 +476,26 @@ pub async fn add(
                 }
                 let mut out = Vec::new();
                 let member = add_member(conn, &mut out, room_id, &user, Role::Member)?;
+                let stored = parley_store::repo::notifications::insert(
+                    conn,
+                    &parley_store::repo::notifications::NewNotification {
+                        user_id: new_member,
+                        kind: "invite",
+                        room_id: Some(room_id),
+                        seq: None,
+                        actor_id: Some(user_id),
+                        body: &access.room.title,
+                    },
+                    parley_store::now(),
+                )?;
+                let actor = users::find(conn, user_id)?;
+                let note = crate::models::Notification::from_row(&stored, Some(&actor));
+                out.push(BusEvent::User {
+                    user_ids: vec![new_member],
+                    frame: json!({"type": "notification", "notification": note})
+                        .to_string()
+                        .into(),
+                });
                 Ok((Member::from_rows(&member, &user), out))
             })
         })

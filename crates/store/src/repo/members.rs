@@ -130,3 +130,47 @@ pub fn set_read(
         .select(room_members::last_read_seq)
         .first(conn)?)
 }
+
+/// Every membership of a room with its user (for notification fan-out).
+pub fn all_with_users(conn: &mut DbConn, room_id: i64) -> StoreResult<Vec<(MemberRow, UserRow)>> {
+    Ok(room_members::table
+        .inner_join(users::table)
+        .filter(room_members::room_id.eq(room_id))
+        .select((room_members::all_columns, users::all_columns))
+        .load(conn)?)
+}
+
+pub fn set_notify(
+    conn: &mut DbConn,
+    room_id: i64,
+    user_id: i64,
+    notify: Option<&str>,
+) -> StoreResult<MemberRow> {
+    Ok(diesel::update(room_members::table.find((room_id, user_id)))
+        .set(room_members::notify.eq(notify))
+        .returning(room_members::all_columns)
+        .get_result(conn)?)
+}
+
+/// Hides everything up to `seq` for the member, and counts it read.
+pub fn clear(conn: &mut DbConn, room_id: i64, user_id: i64, seq: i64) -> StoreResult<MemberRow> {
+    let current = room_members::table
+        .find((room_id, user_id))
+        .first::<MemberRow>(conn)?;
+    Ok(diesel::update(room_members::table.find((room_id, user_id)))
+        .set((
+            room_members::cleared_before_seq.eq(seq.max(current.cleared_before_seq)),
+            room_members::last_read_seq.eq(seq.max(current.last_read_seq)),
+        ))
+        .returning(room_members::all_columns)
+        .get_result(conn)?)
+}
+
+/// Read positions of every member.
+pub fn read_positions(conn: &mut DbConn, room_id: i64) -> StoreResult<Vec<(i64, i64)>> {
+    Ok(room_members::table
+        .filter(room_members::room_id.eq(room_id))
+        .order(room_members::user_id.asc())
+        .select((room_members::user_id, room_members::last_read_seq))
+        .load(conn)?)
+}

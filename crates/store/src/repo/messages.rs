@@ -1,10 +1,13 @@
+//! Messages, their edits, reactions, mentions and pins.
+
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::error::StoreResult;
-use crate::models::{MessageRow, NewMessage};
+use crate::models::{MessageRow, NewMessage, UserRow};
 use crate::repo::rooms;
-use crate::schema::messages;
+use crate::schema::{mentions, message_edits, messages, pins, reactions, users};
 
 /// Appends a message at the room's next seq. Call inside a write transaction.
 /// Returns the row and the room event seq reserved for its `message.created` event.
@@ -38,5 +41,260 @@ pub fn seqs(conn: &mut DbConn, room_id: i64) -> StoreResult<Vec<i64>> {
         .filter(messages::room_id.eq(room_id))
         .order(messages::seq.asc())
         .select(messages::seq)
+        .load(conn)?)
+}
+
+/// The message an author already sent with this `client_msg_id`, if any.
+pub fn find_by_client_id(
+    conn: &mut DbConn,
+    author_id: i64,
+    client_msg_id: &str,
+) -> StoreResult<Option<MessageRow>> {
+    Ok(messages::table
+        .filter(messages::author_id.eq(author_id))
+        .filter(messages::client_msg_id.eq(client_msg_id))
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find(conn: &mut DbConn, room_id: i64, seq: i64) -> StoreResult<Option<MessageRow>> {
+    Ok(messages::table
+        .filter(messages::room_id.eq(room_id))
+        .filter(messages::seq.eq(seq))
+        .first(conn)
+        .optional()?)
+}
+
+/// Which way a history page reads from its anchor.
+#[derive(Debug, Clone, Copy)]
+pub enum Direction {
+    /// Seqs below the anchor, newest first.
+    Before(i64),
+    /// Seqs above the anchor, oldest first.
+    After(i64),
+}
+
+/// One page of a room's history from the `(room_id, seq)` index, never a scan:
+/// `Before` answers descending, `After` ascending. Messages at or below
+/// `floor` (the member's cleared point) are excluded.
+pub fn page(
+    conn: &mut DbConn,
+    room_id: i64,
+    direction: Direction,
+    floor: i64,
+    limit: i64,
+) -> StoreResult<Vec<(MessageRow, UserRow)>> {
+    let base = messages::table
+        .inner_join(users::table)
+        .filter(messages::room_id.eq(room_id))
+        .filter(messages::seq.gt(floor))
+        .select((messages::all_columns, users::all_columns))
+        .limit(limit);
+    Ok(match direction {
+        Direction::Before(anchor) => base
+            .filter(messages::seq.lt(anchor))
+            .order(messages::seq.desc())
+            .load(conn)?,
+        Direction::After(anchor) => base
+            .filter(messages::seq.gt(anchor))
+            .order(messages::seq.asc())
+            .load(conn)?,
+    })
+}
+
+/// Replies of a thread after `after`, oldest first.
+pub fn thread(
+    conn: &mut DbConn,
+    room_id: i64,
+    parent_seq: i64,
+    after: i64,
+    floor: i64,
+    limit: i64,
+) -> StoreResult<Vec<(MessageRow, UserRow)>> {
+    Ok(messages::table
+        .inner_join(users::table)
+        .filter(messages::room_id.eq(room_id))
+        .filter(messages::parent_seq.eq(parent_seq))
+        .filter(messages::seq.gt(after.max(floor)))
+        .order(messages::seq.asc())
+        .limit(limit)
+        .select((messages::all_columns, users::all_columns))
+        .load(conn)?)
+}
+
+/// Counts a new reply on its thread root.
+pub fn add_reply(
+    conn: &mut DbConn,
+    room_id: i64,
+    parent_seq: i64,
+    at: NaiveDateTime,
+) -> StoreResult<MessageRow> {
+    Ok(diesel::update(
+        messages::table
+            .filter(messages::room_id.eq(room_id))
+            .filter(messages::seq.eq(parent_seq)),
+    )
+    .set((
+        messages::reply_count.eq(messages::reply_count + 1),
+        messages::last_reply_at.eq(Some(at)),
+    ))
+    .returning(messages::all_columns)
+    .get_result(conn)?)
+}
+
+/// Replaces the body, keeping the previous one in the edit history.
+pub fn edit(
+    conn: &mut DbConn,
+    message: &MessageRow,
+    body: &str,
+    at: NaiveDateTime,
+) -> StoreResult<MessageRow> {
+    diesel::insert_into(message_edits::table)
+        .values((
+            message_edits::message_id.eq(message.id),
+            message_edits::body.eq(&message.body),
+            message_edits::edited_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(diesel::update(messages::table.find(message.id))
+        .set((messages::body.eq(body), messages::edited_at.eq(Some(at))))
+        .returning(messages::all_columns)
+        .get_result(conn)?)
+}
+
+/// Previous bodies, oldest first, each with when it was replaced.
+pub fn edits(conn: &mut DbConn, message_id: i64) -> StoreResult<Vec<(String, NaiveDateTime)>> {
+    Ok(message_edits::table
+        .filter(message_edits::message_id.eq(message_id))
+        .order(message_edits::id.asc())
+        .select((message_edits::body, message_edits::edited_at))
+        .load(conn)?)
+}
+
+/// Turns a message into a tombstone: body emptied (and out of the search index), edit
+/// history, reactions, mentions and pin removed; the seq stays.
+pub fn tombstone(
+    conn: &mut DbConn,
+    message: &MessageRow,
+    at: NaiveDateTime,
+) -> StoreResult<MessageRow> {
+    diesel::delete(message_edits::table.filter(message_edits::message_id.eq(message.id)))
+        .execute(conn)?;
+    diesel::delete(reactions::table.filter(reactions::message_id.eq(message.id))).execute(conn)?;
+    diesel::delete(mentions::table.filter(mentions::message_id.eq(message.id))).execute(conn)?;
+    diesel::delete(pins::table.find((message.room_id, message.seq))).execute(conn)?;
+    Ok(diesel::update(messages::table.find(message.id))
+        .set((messages::body.eq(""), messages::deleted_at.eq(Some(at))))
+        .returning(messages::all_columns)
+        .get_result(conn)?)
+}
+
+/// Adds a reaction; false when the user already reacted with that emoji.
+pub fn react(
+    conn: &mut DbConn,
+    message_id: i64,
+    user_id: i64,
+    emoji: &str,
+    at: NaiveDateTime,
+) -> StoreResult<bool> {
+    let exists = reactions::table
+        .find((message_id, user_id, emoji))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
+    if exists {
+        return Ok(false);
+    }
+    diesel::insert_into(reactions::table)
+        .values((
+            reactions::message_id.eq(message_id),
+            reactions::user_id.eq(user_id),
+            reactions::emoji.eq(emoji),
+            reactions::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+pub fn unreact(conn: &mut DbConn, message_id: i64, user_id: i64, emoji: &str) -> StoreResult<bool> {
+    Ok(diesel::delete(reactions::table.find((message_id, user_id, emoji))).execute(conn)? > 0)
+}
+
+/// Every reaction on the given messages as (message_id, emoji, user_id), in the order
+/// they were made.
+pub fn reactions_of(
+    conn: &mut DbConn,
+    message_ids: &[i64],
+) -> StoreResult<Vec<(i64, String, i64)>> {
+    Ok(reactions::table
+        .filter(reactions::message_id.eq_any(message_ids))
+        .order((reactions::created_at.asc(), reactions::emoji.asc()))
+        .select((reactions::message_id, reactions::emoji, reactions::user_id))
+        .load(conn)?)
+}
+
+pub fn add_mentions(conn: &mut DbConn, message_id: i64, user_ids: &[i64]) -> StoreResult<()> {
+    for user_id in user_ids {
+        diesel::insert_into(mentions::table)
+            .values((
+                mentions::message_id.eq(message_id),
+                mentions::user_id.eq(user_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn pin(
+    conn: &mut DbConn,
+    room_id: i64,
+    seq: i64,
+    by: i64,
+    at: NaiveDateTime,
+) -> StoreResult<bool> {
+    if pins::table
+        .find((room_id, seq))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0
+    {
+        return Ok(false);
+    }
+    diesel::insert_into(pins::table)
+        .values((
+            pins::room_id.eq(room_id),
+            pins::seq.eq(seq),
+            pins::pinned_by.eq(by),
+            pins::pinned_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+pub fn unpin(conn: &mut DbConn, room_id: i64, seq: i64) -> StoreResult<bool> {
+    Ok(diesel::delete(pins::table.find((room_id, seq))).execute(conn)? > 0)
+}
+
+/// Pinned messages of a room, most recently pinned first.
+pub fn pinned(conn: &mut DbConn, room_id: i64) -> StoreResult<Vec<(MessageRow, UserRow)>> {
+    Ok(pins::table
+        .inner_join(
+            messages::table.on(messages::room_id
+                .eq(pins::room_id)
+                .and(messages::seq.eq(pins::seq))),
+        )
+        .inner_join(users::table.on(users::id.eq(messages::author_id)))
+        .filter(pins::room_id.eq(room_id))
+        .order(pins::pinned_at.desc())
+        .select((messages::all_columns, users::all_columns))
+        .load(conn)?)
+}
+
+/// Messages by id, with their authors (order not guaranteed).
+pub fn by_ids(conn: &mut DbConn, ids: &[i64]) -> StoreResult<Vec<(MessageRow, UserRow)>> {
+    Ok(messages::table
+        .inner_join(users::table)
+        .filter(messages::id.eq_any(ids))
+        .select((messages::all_columns, users::all_columns))
         .load(conn)?)
 }

@@ -1,0 +1,779 @@
+//! The send path and everything around messages. `send` is the one function both the
+//! REST handler and the WebSocket gateway call (DESIGN §1).
+
+use std::collections::HashMap;
+
+use parley_domain::DomainError;
+use parley_domain::message::{self as rules, SMALL_ROOM};
+use parley_domain::room::{Role, RoomAction, RoomKind};
+use parley_realtime::BusEvent;
+use parley_store::models::{MemberRow, MessageRow, UserRow};
+use parley_store::repo::{bans, events, members, messages, notifications};
+use parley_store::{DbConn, StoreError, write_tx};
+use serde_json::json;
+
+use crate::error::{ApiError, ApiResult};
+use crate::models::{Message, Reaction, utc};
+use crate::service::rooms::{Access, authorize};
+use crate::state::AppState;
+
+/// Who is sending.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor {
+    pub user_id: i64,
+    pub email_verified: bool,
+}
+
+impl From<&crate::auth::AuthUser> for Actor {
+    fn from(auth: &crate::auth::AuthUser) -> Self {
+        Actor {
+            user_id: auth.user_id,
+            email_verified: auth.email_verified,
+        }
+    }
+}
+
+pub struct SendInput {
+    pub room_id: i64,
+    pub body: String,
+    pub client_msg_id: Option<String>,
+    pub parent_seq: Option<i64>,
+}
+
+/// The outcome of a send: `created` is false when `client_msg_id` matched an earlier
+/// message of the author, which is answered instead (and nothing is published).
+pub struct Sent {
+    pub message: Message,
+    pub created: bool,
+}
+
+/// Validates, persists and (after commit) publishes one message.
+pub async fn send(state: &AppState, actor: Actor, input: SendInput) -> ApiResult<Sent> {
+    let body = rules::check_send(
+        &input.body,
+        input.client_msg_id.as_deref(),
+        input.parent_seq,
+    )
+    .map_err(|mut errors| {
+        if input.room_id < 1 {
+            errors.add("room_id", "must be a room id");
+        }
+        DomainError::Validation(errors)
+    })?;
+    if input.room_id < 1 {
+        return Err(DomainError::field("room_id", "must be a room id").into());
+    }
+    if state.settings.auth.require_email_verification && !actor.email_verified {
+        return Err(ApiError::Forbidden(
+            "confirm your email address before posting".into(),
+        ));
+    }
+    let presence = state.presence.clone();
+    let SendInput {
+        room_id,
+        client_msg_id,
+        parent_seq,
+        ..
+    } = input;
+    // A unique-index race on client_msg_id means a concurrent retry won: read its row.
+    for _ in 0..2 {
+        let (body, client_msg_id, presence) =
+            (body.clone(), client_msg_id.clone(), presence.clone());
+        let attempt = state
+            .db(move |conn| {
+                write_tx(conn, |conn| {
+                    send_tx(
+                        conn,
+                        actor.user_id,
+                        room_id,
+                        &body,
+                        client_msg_id.as_deref(),
+                        parent_seq,
+                        &presence,
+                    )
+                })
+            })
+            .await;
+        match attempt {
+            Ok((sent, events)) => {
+                state.bus.publish_all(events);
+                return Ok(sent);
+            }
+            Err(ApiError::Conflict(reason)) if reason == RACE => continue,
+            Err(other) => return Err(other),
+        }
+    }
+    Err(ApiError::Conflict(
+        "the message could not be stored; retry".into(),
+    ))
+}
+
+const RACE: &str = "client_msg_id race";
+
+fn send_tx(
+    conn: &mut DbConn,
+    user_id: i64,
+    room_id: i64,
+    body: &str,
+    client_msg_id: Option<&str>,
+    parent_seq: Option<i64>,
+    presence: &parley_realtime::Presence,
+) -> ApiResult<(Sent, Vec<BusEvent>)> {
+    let access = authorize(conn, room_id, user_id, RoomAction::Post)?;
+    if let Some(id) = client_msg_id
+        && let Some(existing) = messages::find_by_client_id(conn, user_id, id)?
+    {
+        if existing.room_id != room_id {
+            return Err(ApiError::Conflict(
+                "client_msg_id was already used for another room".into(),
+            ));
+        }
+        let author = parley_store::repo::users::find(conn, user_id)?;
+        let mut message = Message::from_rows(&existing, &author);
+        attach_reactions(conn, std::slice::from_mut(&mut message), Some(user_id))?;
+        return Ok((
+            Sent {
+                message,
+                created: false,
+            },
+            Vec::new(),
+        ));
+    }
+    // Replies attach to the thread root.
+    let root = match parent_seq {
+        None => None,
+        Some(seq) => {
+            let parent = messages::find(conn, room_id, seq)?.ok_or_else(|| {
+                DomainError::field("parent_seq", "must be a message of this room")
+            })?;
+            Some(parent.parent_seq.unwrap_or(parent.seq))
+        }
+    };
+    let (row, event_seq) = messages::append(conn, room_id, user_id, body, client_msg_id, root)
+        .map_err(|e| match e {
+            StoreError::UniqueViolation(_) => ApiError::Conflict(RACE.into()),
+            other => other.into(),
+        })?;
+    let roster = members::all_with_users(conn, room_id)?;
+    let author = roster
+        .iter()
+        .find(|(m, _)| m.user_id == user_id)
+        .map(|(_, u)| u.clone())
+        .ok_or_else(|| ApiError::not_found("room"))?;
+    let message = Message::from_rows(&row, &author);
+    let mut out = Vec::new();
+    let logged = events::append_at(
+        conn,
+        room_id,
+        event_seq,
+        "message.created",
+        json!({"message": message}),
+    )?;
+    out.push(BusEvent::Room {
+        room_id,
+        event_seq,
+        frame: logged.payload.into(),
+    });
+    if let Some(root) = root {
+        let parent = messages::add_reply(conn, room_id, root, row.created_at)?;
+        emit_updated(conn, &mut out, &parent)?;
+    }
+    notify(conn, &mut out, &access, &row, &author, &roster, presence)?;
+    Ok((
+        Sent {
+            message,
+            created: true,
+        },
+        out,
+    ))
+}
+
+/// Logs and queues `message.updated` for `row`.
+fn emit_updated(conn: &mut DbConn, out: &mut Vec<BusEvent>, row: &MessageRow) -> ApiResult<()> {
+    let author = parley_store::repo::users::find(conn, row.author_id)?;
+    let mut message = Message::from_rows(row, &author);
+    attach_reactions(conn, std::slice::from_mut(&mut message), None)?;
+    crate::service::rooms::emit(
+        conn,
+        out,
+        row.room_id,
+        "message.updated",
+        json!({"message": message}),
+    )?;
+    Ok(())
+}
+
+/// The member's notification level: explicit, else `all` in small rooms and direct
+/// chats, `mentions` in big rooms.
+fn level(member: &MemberRow, room_size: i64, direct: bool) -> &str {
+    match member.notify.as_deref() {
+        Some(level) => level,
+        None if direct || room_size < SMALL_ROOM => "all",
+        None => "mentions",
+    }
+}
+
+/// Stores notifications for mentions and direct messages, and queues their live push.
+/// `all`: @username, @here, @room and direct messages; `mentions`: @username and direct
+/// messages; `none`: nothing. Users who blocked the author are never notified by them.
+fn notify(
+    conn: &mut DbConn,
+    out: &mut Vec<BusEvent>,
+    access: &Access,
+    row: &MessageRow,
+    author: &UserRow,
+    roster: &[(MemberRow, UserRow)],
+    presence: &parley_realtime::Presence,
+) -> ApiResult<()> {
+    let found = rules::mentions(&row.body);
+    let direct = access.facts.kind == RoomKind::Direct;
+    let size = roster.len() as i64;
+    let broad_allowed = access.role().is_some_and(|r| r >= Role::Admin) || size < SMALL_ROOM;
+    let mentioned: Vec<i64> = roster
+        .iter()
+        .filter(|(_, u)| found.usernames.contains(&u.username_lower))
+        .map(|(m, _)| m.user_id)
+        .collect();
+    messages::add_mentions(conn, row.id, &mentioned)?;
+    let excerpt: String = row.body.chars().take(140).collect();
+    for (member, user) in roster {
+        if member.user_id == author.id {
+            continue;
+        }
+        let level = level(member, size, direct);
+        let named = mentioned.contains(&member.user_id);
+        let broad =
+            broad_allowed && (found.room || (found.here && presence.is_online(member.user_id)));
+        let kind = match level {
+            "none" => None,
+            _ if direct => Some("direct"),
+            _ if named => Some("mention"),
+            "all" if broad => Some("mention"),
+            _ => None,
+        };
+        let Some(kind) = kind else { continue };
+        if bans::is_blocked(conn, member.user_id, author.id)? {
+            continue;
+        }
+        let stored = notifications::insert(
+            conn,
+            &notifications::NewNotification {
+                user_id: user.id,
+                kind,
+                room_id: Some(row.room_id),
+                seq: Some(row.seq),
+                actor_id: Some(author.id),
+                body: &excerpt,
+            },
+            row.created_at,
+        )?;
+        let view = crate::models::Notification::from_row(&stored, Some(author));
+        out.push(BusEvent::User {
+            user_ids: vec![user.id],
+            frame: json!({"type": "notification", "notification": view})
+                .to_string()
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+/// Fills in each message's reactions (`me` only when a viewer is given).
+pub fn attach_reactions(
+    conn: &mut DbConn,
+    list: &mut [Message],
+    viewer: Option<i64>,
+) -> ApiResult<()> {
+    let ids: Vec<i64> = list.iter().filter(|m| !m.deleted).map(|m| m.id).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut by_message: HashMap<i64, Vec<Reaction>> = HashMap::new();
+    for (message_id, emoji, user_id) in messages::reactions_of(conn, &ids)? {
+        let entry = by_message.entry(message_id).or_default();
+        let mine = viewer.map(|v| v == user_id);
+        match entry.iter_mut().find(|r| r.emoji == emoji) {
+            Some(r) => {
+                r.count += 1;
+                if let (Some(me), Some(true)) = (r.me.as_mut(), mine) {
+                    *me = true;
+                }
+            }
+            None => entry.push(Reaction {
+                emoji,
+                count: 1,
+                me: mine,
+            }),
+        }
+    }
+    for message in list {
+        message.reactions = by_message.remove(&message.id).unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// Where a history page starts.
+#[derive(Debug, Clone, Copy)]
+pub enum Anchor {
+    Latest,
+    Before(i64),
+    After(i64),
+    Around(i64),
+}
+
+pub struct HistoryPage {
+    pub items: Vec<Message>,
+    /// More messages in the paging direction (older for latest/before, newer for after).
+    pub has_more: bool,
+    pub has_older: bool,
+    pub has_newer: bool,
+}
+
+/// A page of history: members read; so does anyone who can see a public room.
+pub async fn history(
+    state: &AppState,
+    user_id: i64,
+    room_id: i64,
+    anchor: Anchor,
+    limit: i64,
+) -> ApiResult<HistoryPage> {
+    use parley_store::repo::messages::Direction;
+    state
+        .db(move |conn| {
+            let access = authorize(conn, room_id, user_id, RoomAction::View)?;
+            let floor = access.member.as_ref().map_or(0, |m| m.cleared_before_seq);
+            let older = |conn: &mut DbConn,
+                         below: i64,
+                         n: i64|
+             -> ApiResult<(Vec<(MessageRow, UserRow)>, bool)> {
+                let mut rows =
+                    messages::page(conn, room_id, Direction::Before(below), floor, n + 1)?;
+                let more = rows.len() as i64 > n;
+                rows.truncate(n as usize);
+                rows.reverse();
+                Ok((rows, more))
+            };
+            let newer = |conn: &mut DbConn,
+                         above: i64,
+                         n: i64|
+             -> ApiResult<(Vec<(MessageRow, UserRow)>, bool)> {
+                let mut rows =
+                    messages::page(conn, room_id, Direction::After(above), floor, n + 1)?;
+                let more = rows.len() as i64 > n;
+                rows.truncate(n as usize);
+                Ok((rows, more))
+            };
+            let (rows, has_more, has_older, has_newer) = match anchor {
+                Anchor::Latest => {
+                    let (rows, more) = older(conn, i64::MAX, limit)?;
+                    (rows, more, more, false)
+                }
+                Anchor::Before(seq) => {
+                    let (rows, more) = older(conn, seq, limit)?;
+                    let newer_exists = access.room.last_seq >= seq;
+                    (rows, more, more, newer_exists)
+                }
+                Anchor::After(seq) => {
+                    let (rows, more) = newer(conn, seq, limit)?;
+                    (rows, more, seq > floor && seq > 1, more)
+                }
+                Anchor::Around(seq) => {
+                    let before_count = limit / 2;
+                    let (mut rows, older_more) = older(conn, seq, before_count)?;
+                    let (after_rows, newer_more) = newer(conn, seq - 1, limit - before_count)?;
+                    rows.extend(after_rows);
+                    (rows, older_more || newer_more, older_more, newer_more)
+                }
+            };
+            let mut items: Vec<Message> =
+                rows.iter().map(|(m, u)| Message::from_rows(m, u)).collect();
+            attach_reactions(conn, &mut items, Some(user_id))?;
+            Ok(HistoryPage {
+                items,
+                has_more,
+                has_older,
+                has_newer,
+            })
+        })
+        .await
+}
+
+/// Replies of a thread, oldest first.
+pub async fn thread(
+    state: &AppState,
+    user_id: i64,
+    room_id: i64,
+    seq: i64,
+    after: i64,
+    limit: i64,
+) -> ApiResult<(Message, Vec<Message>, bool)> {
+    state
+        .db(move |conn| {
+            let access = authorize(conn, room_id, user_id, RoomAction::View)?;
+            let floor = access.member.as_ref().map_or(0, |m| m.cleared_before_seq);
+            let root = visible_message(conn, room_id, seq, floor)?;
+            let root_author = parley_store::repo::users::find(conn, root.author_id)?;
+            let mut rows = messages::thread(conn, room_id, seq, after, floor, limit + 1)?;
+            let more = rows.len() as i64 > limit;
+            rows.truncate(limit as usize);
+            let mut items: Vec<Message> =
+                rows.iter().map(|(m, u)| Message::from_rows(m, u)).collect();
+            let mut root = vec![Message::from_rows(&root, &root_author)];
+            attach_reactions(conn, &mut items, Some(user_id))?;
+            attach_reactions(conn, &mut root, Some(user_id))?;
+            Ok((root.remove(0), items, more))
+        })
+        .await
+}
+
+fn visible_message(conn: &mut DbConn, room_id: i64, seq: i64, floor: i64) -> ApiResult<MessageRow> {
+    messages::find(conn, room_id, seq)?
+        .filter(|m| m.seq > floor)
+        .ok_or_else(|| ApiError::not_found("message"))
+}
+
+/// Replaces the body of one's own message; the old body goes to the edit history.
+pub async fn edit(
+    state: &AppState,
+    user_id: i64,
+    room_id: i64,
+    seq: i64,
+    body: String,
+) -> ApiResult<Message> {
+    let body = rules::body(&body).map_err(|m| DomainError::field("body", m))?;
+    let (message, events) = state
+        .db(move |conn| {
+            write_tx(conn, |conn| -> ApiResult<(Message, Vec<BusEvent>)> {
+                let access = authorize(conn, room_id, user_id, RoomAction::View)?;
+                let floor = access.member.as_ref().map_or(0, |m| m.cleared_before_seq);
+                let row = visible_message(conn, room_id, seq, floor)?;
+                if row.deleted_at.is_some() {
+                    return Err(ApiError::not_found("message"));
+                }
+                if row.author_id != user_id || access.member.is_none() {
+                    return Err(ApiError::Forbidden(
+                        "only the author may edit a message".into(),
+                    ));
+                }
+                let mut out = Vec::new();
+                let row = if row.body == body {
+                    row
+                } else {
+                    messages::edit(conn, &row, &body, parley_store::now())?
+                };
+                emit_updated(conn, &mut out, &row)?;
+                let author = parley_store::repo::users::find(conn, user_id)?;
+                let mut message = Message::from_rows(&row, &author);
+                attach_reactions(conn, std::slice::from_mut(&mut message), Some(user_id))?;
+                Ok((message, out))
+            })
+        })
+        .await?;
+    state.bus.publish_all(events);
+    Ok(message)
+}
+
+/// Deletes a message (its author, or a room admin): it becomes a tombstone.
+pub async fn delete(state: &AppState, user_id: i64, room_id: i64, seq: i64) -> ApiResult<()> {
+    let events = state
+        .db(move |conn| {
+            write_tx(conn, |conn| -> ApiResult<Vec<BusEvent>> {
+                let access = authorize(conn, room_id, user_id, RoomAction::View)?;
+                let floor = access.member.as_ref().map_or(0, |m| m.cleared_before_seq);
+                let row = visible_message(conn, room_id, seq, floor)?;
+                if row.deleted_at.is_some() {
+                    return Err(ApiError::not_found("message"));
+                }
+                if row.author_id != user_id {
+                    authorize(conn, room_id, user_id, RoomAction::Moderate).map_err(|_| {
+                        ApiError::Forbidden(
+                            "only the author or a room admin may delete a message".into(),
+                        )
+                    })?;
+                }
+                let row = messages::tombstone(conn, &row, parley_store::now())?;
+                let author = parley_store::repo::users::find(conn, row.author_id)?;
+                let mut out = Vec::new();
+                let message = Message::from_rows(&row, &author);
+                crate::service::rooms::emit(
+                    conn,
+                    &mut out,
+                    room_id,
+                    "message.deleted",
+                    json!({"message": message}),
+                )?;
+                Ok(out)
+            })
+        })
+        .await?;
+    state.bus.publish_all(events);
+    Ok(())
+}
+
+/// The previous bodies of a message (members only), oldest first.
+pub async fn edit_history(
+    state: &AppState,
+    user_id: i64,
+    room_id: i64,
+    seq: i64,
+) -> ApiResult<Vec<(String, chrono::DateTime<chrono::Utc>)>> {
+    state
+        .db(move |conn| {
+            let access = authorize(conn, room_id, user_id, RoomAction::View)?;
+            let Some(member) = access.member else {
+                return Err(ApiError::Forbidden("members only".into()));
+            };
+            let row = visible_message(conn, room_id, seq, member.cleared_before_seq)?;
+            Ok(messages::edits(conn, row.id)?
+                .into_iter()
+                .map(|(b, at)| (b, utc(at)))
+                .collect())
+        })
+        .await
+}
+
+/// Adds or removes the caller's reaction.
+pub async fn react(
+    state: &AppState,
+    user_id: i64,
+    room_id: i64,
+    seq: i64,
+    emoji: String,
+    add: bool,
+) -> ApiResult<()> {
+    rules::emoji(&emoji).map_err(|m| DomainError::field("emoji", m))?;
+    let events = state
+        .db(move |conn| {
+            write_tx(conn, |conn| -> ApiResult<Vec<BusEvent>> {
+                let access = authorize(conn, room_id, user_id, RoomAction::Post)?;
+                let floor = access.member.as_ref().map_or(0, |m| m.cleared_before_seq);
+                let row = visible_message(conn, room_id, seq, floor)?;
+                if row.deleted_at.is_some() {
+                    return Err(ApiError::not_found("message"));
+                }
+                let now = parley_store::now();
+                let changed = if add {
+                    messages::react(conn, row.id, user_id, &emoji, now)?
+                } else {
+                    messages::unreact(conn, row.id, user_id, &emoji)?
+                };
+                let mut out = Vec::new();
+                if changed {
+                    let kind = if add {
+                        "reaction.added"
+                    } else {
+                        "reaction.removed"
+                    };
+                    crate::service::rooms::emit(
+                        conn,
+                        &mut out,
+                        room_id,
+                        kind,
+                        json!({"seq": seq, "emoji": emoji, "user_id": user_id}),
+                    )?;
+                }
+                Ok(out)
+            })
+        })
+        .await?;
+    state.bus.publish_all(events);
+    Ok(())
+}
+
+/// Pins or unpins a message (room admins).
+pub async fn pin(
+    state: &AppState,
+    user_id: i64,
+    room_id: i64,
+    seq: i64,
+    pinned: bool,
+) -> ApiResult<()> {
+    let events = state
+        .db(move |conn| {
+            write_tx(conn, |conn| -> ApiResult<Vec<BusEvent>> {
+                authorize(conn, room_id, user_id, RoomAction::Moderate)?;
+                let row = visible_message(conn, room_id, seq, 0)?;
+                if row.deleted_at.is_some() {
+                    return Err(ApiError::not_found("message"));
+                }
+                let changed = if pinned {
+                    messages::pin(conn, room_id, seq, user_id, parley_store::now())?
+                } else {
+                    messages::unpin(conn, room_id, seq)?
+                };
+                let mut out = Vec::new();
+                if changed {
+                    let kind = if pinned {
+                        "message.pinned"
+                    } else {
+                        "message.unpinned"
+                    };
+                    crate::service::rooms::emit(
+                        conn,
+                        &mut out,
+                        room_id,
+                        kind,
+                        json!({"seq": seq, "user_id": user_id}),
+                    )?;
+                }
+                Ok(out)
+            })
+        })
+        .await?;
+    state.bus.publish_all(events);
+    Ok(())
+}
+
+pub async fn pins(state: &AppState, user_id: i64, room_id: i64) -> ApiResult<Vec<Message>> {
+    state
+        .db(move |conn| {
+            let access = authorize(conn, room_id, user_id, RoomAction::View)?;
+            let floor = access.member.as_ref().map_or(0, |m| m.cleared_before_seq);
+            let mut items: Vec<Message> = messages::pinned(conn, room_id)?
+                .iter()
+                .filter(|(m, _)| m.seq > floor)
+                .map(|(m, u)| Message::from_rows(m, u))
+                .collect();
+            attach_reactions(conn, &mut items, Some(user_id))?;
+            Ok(items)
+        })
+        .await
+}
+
+/// Moves the caller's read position (forward only unless `force`); answers it.
+pub async fn mark_read(
+    state: &AppState,
+    user_id: i64,
+    room_id: i64,
+    seq: i64,
+    force: bool,
+) -> ApiResult<i64> {
+    let position = state
+        .db(move |conn| {
+            let access = authorize(conn, room_id, user_id, RoomAction::Leave)?;
+            if seq < 0 || seq > access.room.last_seq {
+                return Err(DomainError::field(
+                    "seq",
+                    format!("must be between 0 and {}", access.room.last_seq),
+                )
+                .into());
+            }
+            Ok(members::set_read(conn, room_id, user_id, seq, force)?)
+        })
+        .await?;
+    let frame = json!({"type": "read", "room_id": room_id, "user_id": user_id, "seq": position})
+        .to_string();
+    state.bus.publish(BusEvent::Ephemeral {
+        room_id,
+        frame: frame.into(),
+    });
+    Ok(position)
+}
+
+/// Hides the room's history up to now, for the caller only.
+pub async fn clear(state: &AppState, user_id: i64, room_id: i64) -> ApiResult<MemberRow> {
+    state
+        .db(move |conn| {
+            write_tx(conn, |conn| -> ApiResult<MemberRow> {
+                let access = authorize(conn, room_id, user_id, RoomAction::Leave)?;
+                let member = members::clear(conn, room_id, user_id, access.room.last_seq)?;
+                notifications::clear_room(conn, user_id, room_id, access.room.last_seq)?;
+                Ok(member)
+            })
+        })
+        .await
+}
+
+/// Search hits: the message and where the words matched (character offsets).
+pub struct Hit {
+    pub message: Message,
+    pub highlights: Vec<(usize, usize)>,
+}
+
+pub async fn search(
+    state: &AppState,
+    user_id: i64,
+    room_id: Option<i64>,
+    q: String,
+    offset: i64,
+    limit: i64,
+) -> ApiResult<Vec<Hit>> {
+    state
+        .db(move |conn| {
+            if let Some(room_id) = room_id {
+                authorize(conn, room_id, user_id, RoomAction::Leave)?;
+            }
+            let ids =
+                parley_store::repo::search::search(conn, user_id, room_id, &q, offset, limit)?;
+            let mut found: HashMap<i64, Message> = messages::by_ids(conn, &ids)?
+                .iter()
+                .map(|(m, u)| (m.id, Message::from_rows(m, u)))
+                .collect();
+            let mut ordered: Vec<Message> = ids.iter().filter_map(|id| found.remove(id)).collect();
+            attach_reactions(conn, &mut ordered, Some(user_id))?;
+            let words: Vec<String> = q
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(str::to_lowercase)
+                .collect();
+            Ok(ordered
+                .into_iter()
+                .map(|message| Hit {
+                    highlights: highlights(&message.body, &words),
+                    message,
+                })
+                .collect())
+        })
+        .await
+}
+
+/// Character ranges of the words of `body` equal to one of `words`, ignoring case.
+fn highlights(body: &str, words: &[String]) -> Vec<(usize, usize)> {
+    let chars: Vec<char> = body.chars().collect();
+    let mut ranges = Vec::new();
+    let mut start = None;
+    for (i, c) in chars.iter().chain(std::iter::once(&' ')).enumerate() {
+        match (c.is_alphanumeric(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                let word: String = chars[s..i].iter().collect::<String>().to_lowercase();
+                if words.contains(&word) {
+                    ranges.push((s, i));
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    ranges
+}
+
+/// Sets the caller's notification level for a room (`None`: the default).
+pub async fn set_notify(
+    state: &AppState,
+    user_id: i64,
+    room_id: i64,
+    notify: Option<String>,
+) -> ApiResult<MemberRow> {
+    state
+        .db(move |conn| {
+            authorize(conn, room_id, user_id, RoomAction::Leave)?;
+            Ok(members::set_notify(
+                conn,
+                room_id,
+                user_id,
+                notify.as_deref(),
+            )?)
+        })
+        .await
+}
+
+/// Each member's read position (for "seen by").
+pub async fn reads(state: &AppState, user_id: i64, room_id: i64) -> ApiResult<Vec<(i64, i64)>> {
+    state
+        .db(move |conn| {
+            authorize(conn, room_id, user_id, RoomAction::View)?;
+            Ok(members::read_positions(conn, room_id)?)
+        })
+        .await
+}

@@ -1,0 +1,9 @@
+DROP TRIGGER messages_fts_update;
+DROP TRIGGER messages_fts_delete;
+DROP TRIGGER messages_fts_insert;
+DROP TABLE messages_fts;
+DROP TABLE notifications;
+DROP TABLE pins;
+DROP TABLE mentions;
+DROP TABLE reactions;
+DROP TABLE message_edits;
