@@ -6,7 +6,7 @@ use std::time::Duration;
 pub mod bus;
 pub mod presence;
 
-pub use bus::{Bus, BusEvent};
+pub use bus::{Bus, BusEvent, RoomEffect};
 pub use presence::Presence;
 
 pub use deadpool_redis::Pool as RedisPool;

@@ -59,6 +59,7 @@ pub async fn delete_session(
             Err(e) => Err(e.into()),
         })
         .await?;
+    accounts::sessions_ended(&state, user_id, vec![session_id]);
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -190,7 +190,7 @@ enum RefreshOutcome {
     /// Unknown token, ended session or inactive user.
     Refused,
     /// A spent token came back: the whole session was revoked.
-    Reused { session_id: i64 },
+    Reused { session_id: i64, user_id: i64 },
 }
 
 /// Rotates a refresh token. Presenting a spent one revokes its session: whoever holds
@@ -210,6 +210,7 @@ pub async fn refresh(state: &AppState, refresh_token: String) -> ApiResult<Token
                     sessions::revoke(conn, session.id, now)?;
                     return Ok(RefreshOutcome::Reused {
                         session_id: session.id,
+                        user_id: session.user_id,
                     });
                 }
                 if session.revoked_at.is_some() || session.expires_at <= now {
@@ -236,8 +237,9 @@ pub async fn refresh(state: &AppState, refresh_token: String) -> ApiResult<Token
             session_id,
             refresh,
         } => token_pair(state, &user, session_id, refresh),
-        RefreshOutcome::Reused { session_id } => {
+        RefreshOutcome::Reused { session_id, user_id } => {
             tracing::warn!(session_id, "refresh token reused: session revoked");
+            sessions_ended(state, user_id, vec![session_id]);
             Err(ApiError::Unauthorized(
                 "the refresh token was already used; the session is revoked".into(),
             ))
@@ -255,21 +257,32 @@ pub async fn logout(
     refresh_token: Option<String>,
 ) -> ApiResult<()> {
     let (user_id, session_id) = (auth.user_id, auth.session_id);
-    state
+    let ended = state
         .db(move |conn| {
-            write_tx(conn, |conn| -> ApiResult<()> {
+            write_tx(conn, |conn| -> ApiResult<Vec<i64>> {
                 let now = parley_store::now();
                 sessions::revoke(conn, session_id, now)?;
+                let mut ended = vec![session_id];
                 if let Some(refresh) = refresh_token
                     && let Some(row) = sessions::find_refresh_token(conn, &token::hash(&refresh))?
                     && sessions::find(conn, row.session_id)?.user_id == user_id
                 {
                     sessions::revoke(conn, row.session_id, now)?;
+                    ended.push(row.session_id);
                 }
-                Ok(())
+                Ok(ended)
             })
         })
-        .await
+        .await?;
+    sessions_ended(state, user_id, ended);
+    Ok(())
+}
+
+/// Tells every instance to close the sockets of ended sessions (4003).
+pub fn sessions_ended(state: &AppState, user_id: i64, session_ids: Vec<i64>) {
+    if !session_ids.is_empty() {
+        state.bus.publish(parley_realtime::BusEvent::SessionsRevoked { user_id, session_ids });
+    }
 }
 
 /// Revokes the caller's sessions: all of them, or all but the current one.
@@ -279,16 +292,11 @@ pub async fn revoke_sessions(
     keep_current: bool,
 ) -> ApiResult<Vec<i64>> {
     let (user_id, keep) = (auth.user_id, keep_current.then_some(auth.session_id));
-    state
-        .db(move |conn| {
-            Ok(sessions::revoke_all(
-                conn,
-                user_id,
-                keep,
-                parley_store::now(),
-            )?)
-        })
-        .await
+    let ended = state
+        .db(move |conn| Ok(sessions::revoke_all(conn, user_id, keep, parley_store::now())?))
+        .await?;
+    sessions_ended(state, user_id, ended.clone());
+    Ok(ended)
 }
 
 fn start_session(
@@ -355,15 +363,16 @@ pub async fn change_password(
     }
     let hash = state.auth.hash_password(new).await?;
     let keep = auth.session_id;
-    state
+    let ended = state
         .db(move |conn| {
-            write_tx(conn, |conn| -> ApiResult<()> {
+            write_tx(conn, |conn| -> ApiResult<Vec<i64>> {
                 users::set_password_hash(conn, user_id, &hash)?;
-                sessions::revoke_all(conn, user_id, Some(keep), parley_store::now())?;
-                Ok(())
+                Ok(sessions::revoke_all(conn, user_id, Some(keep), parley_store::now())?)
             })
         })
-        .await
+        .await?;
+    sessions_ended(state, user_id, ended);
+    Ok(())
 }
 
 /// Creates a single-use token of `purpose` for `user_id`, voiding older unused ones.
@@ -553,18 +562,19 @@ pub async fn reset_password(
         })
         .await?;
     let hash = state.auth.hash_password(new_password).await?;
-    state
+    let (user_id, ended) = state
         .db(move |conn| {
-            write_tx(conn, |conn| -> ApiResult<()> {
+            write_tx(conn, |conn| -> ApiResult<(i64, Vec<i64>)> {
                 let now = parley_store::now();
                 let row = user_tokens::consume(conn, PURPOSE_RESET_PASSWORD, &hashed, now)?
                     .ok_or_else(|| {
                         ApiError::BadRequest("the token is invalid, used or expired".into())
                     })?;
                 users::set_password_hash(conn, row.user_id, &hash)?;
-                sessions::revoke_all(conn, row.user_id, None, now)?;
-                Ok(())
+                Ok((row.user_id, sessions::revoke_all(conn, row.user_id, None, now)?))
             })
         })
-        .await
+        .await?;
+    sessions_ended(state, user_id, ended);
+    Ok(())
 }

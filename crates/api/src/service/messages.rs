@@ -173,6 +173,7 @@ fn send_tx(
         room_id,
         event_seq,
         frame: logged.payload.into(),
+        effect: parley_realtime::RoomEffect::None,
     });
     if let Some(root) = root {
         let parent = messages::add_reply(conn, room_id, root, row.created_at)?;

@@ -112,12 +112,14 @@ pub async fn delete(state: &AppState, user_id: i64, org_id: i64) -> ApiResult<()
                         room_id,
                         event_seq: room.last_event_seq + 1,
                         frame: frame.to_string().into(),
+                        effect: parley_realtime::RoomEffect::Deleted,
                     });
                     for member in members::user_ids(conn, room_id)? {
                         out.push(BusEvent::Membership {
                             room_id,
                             user_id: member,
                             member: false,
+                            event_seq: room.last_event_seq + 1,
                         });
                     }
                 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use parley_domain::DomainError;
 use parley_domain::room::{self, CallerFacts, Role, RoomAction, RoomFacts, RoomKind, Visibility};
-use parley_realtime::BusEvent;
+use parley_realtime::{BusEvent, RoomEffect};
 use parley_store::models::{MemberRow, NewRoom, RoomRow, UserRow};
 use parley_store::repo::{bans, events, members, orgs, rooms, users};
 use parley_store::{DbConn, StoreError, write_tx};
@@ -81,12 +81,20 @@ pub fn emit(
     kind: &str,
     payload: serde_json::Value,
 ) -> ApiResult<i64> {
+    emit_with(conn, out, room_id, kind, payload, RoomEffect::None)
+}
+
+/// `emit` for events that change who receives the room.
+pub fn emit_with(
+    conn: &mut DbConn,
+    out: &mut Vec<BusEvent>,
+    room_id: i64,
+    kind: &str,
+    payload: serde_json::Value,
+    effect: RoomEffect,
+) -> ApiResult<i64> {
     let row = events::append(conn, room_id, kind, payload)?;
-    out.push(BusEvent::Room {
-        room_id,
-        event_seq: row.event_seq,
-        frame: row.payload.into(),
-    });
+    out.push(BusEvent::Room { room_id, event_seq: row.event_seq, frame: row.payload.into(), effect });
     Ok(row.event_seq)
 }
 
@@ -147,19 +155,15 @@ pub fn add_member(
             }
             other => other.into(),
         })?;
-    // Subscribe the user's sockets before the event is published, so they receive it.
-    out.push(BusEvent::Membership {
-        room_id,
-        user_id: user.id,
-        member: true,
-    });
-    emit(
+    let event_seq = emit(
         conn,
         out,
         room_id,
         "member.joined",
         json!({"user": PublicUser::from(user), "role": role.as_str()}),
     )?;
+    // The user's sockets receive the room from their own join event on.
+    out.push(BusEvent::Membership { room_id, user_id: user.id, member: true, event_seq });
     Ok(member)
 }
 
@@ -185,18 +189,15 @@ pub fn remove_member(
         )?;
     }
     members::delete(conn, room.id, user_id)?;
-    emit(
+    let event_seq = emit_with(
         conn,
         out,
         room.id,
         "member.left",
         json!({"user_id": user_id, "reason": reason}),
+        RoomEffect::Removes(user_id),
     )?;
-    out.push(BusEvent::Membership {
-        room_id: room.id,
-        user_id,
-        member: false,
-    });
+    out.push(BusEvent::Membership { room_id: room.id, user_id, member: false, event_seq });
     if room.kind == RoomKind::Group.as_str() && members::count(conn, room.id)? == 0 {
         rooms::update(
             conn,
@@ -355,11 +356,13 @@ pub async fn delete(state: &AppState, user_id: i64, room_id: i64) -> ApiResult<(
                     room_id,
                     event_seq,
                     frame: frame.into(),
+                    effect: RoomEffect::Deleted,
                 }];
                 out.extend(member_ids.into_iter().map(|user_id| BusEvent::Membership {
                     room_id,
                     user_id,
                     member: false,
+                    event_seq,
                 }));
                 Ok(out)
             })
