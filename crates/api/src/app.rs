@@ -42,6 +42,7 @@ pub fn build(
         .app_data(extract::query_config())
         .app_data(web::PayloadConfig::new(settings.json_limit))
         .app_data(route_table)
+        .route("/ws", web::get().to(crate::gateway::upgrade))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", doc))
         .default_service(web::to(fallback::not_matched))
         .wrap(ErrorHandlers::new().default_handler(problemize))

@@ -7,6 +7,7 @@ pub mod client_ip;
 pub mod error;
 pub mod extract;
 pub mod fallback;
+pub mod gateway;
 pub mod mail;
 pub mod middleware;
 pub mod models;

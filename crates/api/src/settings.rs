@@ -18,6 +18,41 @@ pub struct Settings {
     pub rate_limits: bool,
     pub auth: AuthSettings,
     pub mail: MailSettings,
+    pub gateway: GatewaySettings,
+}
+
+/// WebSocket limits (CONTRACT §4); each is configurable.
+#[derive(Debug, Clone)]
+pub struct GatewaySettings {
+    /// Largest inbound frame; bigger ones close the socket with 1009.
+    pub max_frame_bytes: usize,
+    /// Outbound bytes queued for one socket before it is closed as too slow (4008).
+    pub queue_bytes: usize,
+    /// `message.send` frames allowed per window; more answer `rate_limited`, and a
+    /// client that keeps going is closed with 4029.
+    pub send_limit: u32,
+    pub send_window_secs: u64,
+    pub ping_interval_secs: u64,
+    /// A socket that has not answered for this long after a ping is closed.
+    pub pong_timeout_secs: u64,
+    /// Unauthenticated sockets are closed after this long.
+    pub auth_timeout_secs: u64,
+    pub max_connections_per_user: usize,
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        GatewaySettings {
+            max_frame_bytes: 64 * 1024,
+            queue_bytes: 1024 * 1024,
+            send_limit: 30,
+            send_window_secs: 10,
+            ping_interval_secs: 25,
+            pong_timeout_secs: 10,
+            auth_timeout_secs: 10,
+            max_connections_per_user: 20,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +99,7 @@ impl Settings {
                 from: "Parley <noreply@localhost>".to_owned(),
                 outbox_dir: PathBuf::from("outbox"),
             },
+            gateway: GatewaySettings::default(),
         }
     }
 }

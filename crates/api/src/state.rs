@@ -23,6 +23,8 @@ pub struct AppState {
     /// Committed changes are published here (after commit, never before).
     pub bus: parley_realtime::Bus,
     pub presence: parley_realtime::Presence,
+    /// This instance's sockets and the ordered fan-out to them.
+    pub hub: Arc<crate::gateway::hub::Hub>,
 }
 
 /// Credentials machinery: the JWT keys, bounded password hashing, login throttles.
@@ -79,6 +81,7 @@ impl AppState {
             login_by_address: Throttle::new(max.saturating_mul(4), window),
         };
         let mailer = Mailer::from_settings(&settings.mail)?;
+        let hub = crate::gateway::hub::Hub::new(db.clone(), settings.gateway.queue_bytes);
         Ok(AppState {
             settings: Arc::new(settings),
             db,
@@ -87,6 +90,7 @@ impl AppState {
             mailer: Arc::new(mailer),
             bus: parley_realtime::Bus::new(),
             presence: parley_realtime::Presence::new(),
+            hub,
         })
     }
 

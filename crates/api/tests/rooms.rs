@@ -1043,6 +1043,7 @@ async fn changes_publish_gap_free_room_events(backend: Backend) {
                 room_id,
                 event_seq,
                 frame,
+                ..
             } => {
                 let frame: Value = serde_json::from_str(frame).unwrap();
                 assert_eq!(

@@ -23,7 +23,12 @@ pub enum RoomEffect {
 pub enum BusEvent {
     /// A persistent room event: `frame` is the exact JSON clients receive, carrying
     /// `type`, `room_id` and the gap-free `event_seq`.
-    Room { room_id: i64, event_seq: i64, frame: Arc<str>, effect: RoomEffect },
+    Room {
+        room_id: i64,
+        event_seq: i64,
+        frame: Arc<str>,
+        effect: RoomEffect,
+    },
     /// A room event that is not logged (typing, read positions): no `event_seq`, and
     /// the first to be dropped under pressure.
     Ephemeral { room_id: i64, frame: Arc<str> },
@@ -31,7 +36,12 @@ pub enum BusEvent {
     User { user_ids: Vec<i64>, frame: Arc<str> },
     /// Membership changed: sockets of `user_id` start (from the `member.joined` event at
     /// `event_seq`) or stop receiving `room_id`.
-    Membership { room_id: i64, user_id: i64, member: bool, event_seq: i64 },
+    Membership {
+        room_id: i64,
+        user_id: i64,
+        member: bool,
+        event_seq: i64,
+    },
     /// These sessions ended: their sockets close (4003).
     SessionsRevoked { user_id: i64, session_ids: Vec<i64> },
 }
@@ -53,12 +63,18 @@ impl Bus {
     /// In-process only (one instance).
     pub fn new() -> Self {
         let (local, _) = broadcast::channel(16_384);
-        Bus { local, remote: None }
+        Bus {
+            local,
+            remote: None,
+        }
     }
 
     /// Also forwards every event to the Redis publisher.
     pub fn with_remote(remote: mpsc::Sender<Arc<BusEvent>>) -> Self {
-        Bus { remote: Some(remote), ..Self::new() }
+        Bus {
+            remote: Some(remote),
+            ..Self::new()
+        }
     }
 
     pub fn publish(&self, event: BusEvent) {

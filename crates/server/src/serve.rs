@@ -54,6 +54,7 @@ async fn serve(config: Config) -> Result<(), ServeError> {
         redis = state.redis.is_some(),
         "state ready"
     );
+    parley_api::gateway::start_dispatcher(&state);
     let app_state = state.clone();
     let server = HttpServer::new(move || parley_api::app::build(app_state.clone()))
         .workers(config.workers.max(1))
@@ -66,9 +67,14 @@ async fn serve(config: Config) -> Result<(), ServeError> {
     }
     let server = server.run();
     let handle = server.handle();
+    let hub = state.hub.clone();
     actix_web::rt::spawn(async move {
         let signal = shutdown_signal().await;
-        tracing::info!(signal, "shutting down: draining in-flight requests");
+        tracing::info!(
+            signal,
+            "shutting down: closing sockets, draining in-flight requests"
+        );
+        hub.close_all(1001);
         handle.stop(true).await;
     });
     server.await?;

@@ -237,7 +237,10 @@ pub async fn refresh(state: &AppState, refresh_token: String) -> ApiResult<Token
             session_id,
             refresh,
         } => token_pair(state, &user, session_id, refresh),
-        RefreshOutcome::Reused { session_id, user_id } => {
+        RefreshOutcome::Reused {
+            session_id,
+            user_id,
+        } => {
             tracing::warn!(session_id, "refresh token reused: session revoked");
             sessions_ended(state, user_id, vec![session_id]);
             Err(ApiError::Unauthorized(
@@ -281,7 +284,12 @@ pub async fn logout(
 /// Tells every instance to close the sockets of ended sessions (4003).
 pub fn sessions_ended(state: &AppState, user_id: i64, session_ids: Vec<i64>) {
     if !session_ids.is_empty() {
-        state.bus.publish(parley_realtime::BusEvent::SessionsRevoked { user_id, session_ids });
+        state
+            .bus
+            .publish(parley_realtime::BusEvent::SessionsRevoked {
+                user_id,
+                session_ids,
+            });
     }
 }
 
@@ -293,7 +301,14 @@ pub async fn revoke_sessions(
 ) -> ApiResult<Vec<i64>> {
     let (user_id, keep) = (auth.user_id, keep_current.then_some(auth.session_id));
     let ended = state
-        .db(move |conn| Ok(sessions::revoke_all(conn, user_id, keep, parley_store::now())?))
+        .db(move |conn| {
+            Ok(sessions::revoke_all(
+                conn,
+                user_id,
+                keep,
+                parley_store::now(),
+            )?)
+        })
         .await?;
     sessions_ended(state, user_id, ended.clone());
     Ok(ended)
@@ -367,7 +382,12 @@ pub async fn change_password(
         .db(move |conn| {
             write_tx(conn, |conn| -> ApiResult<Vec<i64>> {
                 users::set_password_hash(conn, user_id, &hash)?;
-                Ok(sessions::revoke_all(conn, user_id, Some(keep), parley_store::now())?)
+                Ok(sessions::revoke_all(
+                    conn,
+                    user_id,
+                    Some(keep),
+                    parley_store::now(),
+                )?)
             })
         })
         .await?;
@@ -571,7 +591,10 @@ pub async fn reset_password(
                         ApiError::BadRequest("the token is invalid, used or expired".into())
                     })?;
                 users::set_password_hash(conn, row.user_id, &hash)?;
-                Ok((row.user_id, sessions::revoke_all(conn, row.user_id, None, now)?))
+                Ok((
+                    row.user_id,
+                    sessions::revoke_all(conn, row.user_id, None, now)?,
+                ))
             })
         })
         .await?;

@@ -94,7 +94,12 @@ pub fn emit_with(
     effect: RoomEffect,
 ) -> ApiResult<i64> {
     let row = events::append(conn, room_id, kind, payload)?;
-    out.push(BusEvent::Room { room_id, event_seq: row.event_seq, frame: row.payload.into(), effect });
+    out.push(BusEvent::Room {
+        room_id,
+        event_seq: row.event_seq,
+        frame: row.payload.into(),
+        effect,
+    });
     Ok(row.event_seq)
 }
 
@@ -163,7 +168,12 @@ pub fn add_member(
         json!({"user": PublicUser::from(user), "role": role.as_str()}),
     )?;
     // The user's sockets receive the room from their own join event on.
-    out.push(BusEvent::Membership { room_id, user_id: user.id, member: true, event_seq });
+    out.push(BusEvent::Membership {
+        room_id,
+        user_id: user.id,
+        member: true,
+        event_seq,
+    });
     Ok(member)
 }
 
@@ -197,7 +207,12 @@ pub fn remove_member(
         json!({"user_id": user_id, "reason": reason}),
         RoomEffect::Removes(user_id),
     )?;
-    out.push(BusEvent::Membership { room_id: room.id, user_id, member: false, event_seq });
+    out.push(BusEvent::Membership {
+        room_id: room.id,
+        user_id,
+        member: false,
+        event_seq,
+    });
     if room.kind == RoomKind::Group.as_str() && members::count(conn, room.id)? == 0 {
         rooms::update(
             conn,

@@ -97,6 +97,7 @@ impl TestApp {
         tweak(&mut settings);
         let pool = db.migrated(4);
         let state = AppState::new(settings, pool, None).expect("state");
+        parley_api::gateway::start_dispatcher(&state);
         let app_state = state.clone();
         let server = actix_test::start(move || parley_api::app::build(app_state.clone()));
         TestApp {
@@ -244,5 +245,127 @@ impl TestApp {
 
     pub async fn delete(&self, path: &str, token: Option<&str>) -> Resp {
         self.call(Method::DELETE, path, token, None).await
+    }
+}
+
+/// A WebSocket client speaking Parley's JSON frames.
+pub struct Ws {
+    pub framed: actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>,
+}
+
+impl TestApp {
+    /// Opens `/ws` authenticated by header.
+    pub async fn ws(&self, token: &str) -> Ws {
+        let (_, framed) = awc::Client::new()
+            .ws(self.server.url("/ws").replace("http", "ws"))
+            .max_frame_size(1024 * 1024)
+            .bearer_auth(token)
+            .connect()
+            .await
+            .expect("ws connect");
+        let mut ws = Ws { framed };
+        let ready = ws.recv().await;
+        assert_eq!(ready["type"], "ready", "{ready}");
+        ws
+    }
+
+    /// Opens `/ws` without credentials.
+    pub async fn ws_raw(&self) -> Ws {
+        let (_, framed) = awc::Client::new()
+            .ws(self.server.url("/ws").replace("http", "ws"))
+            .max_frame_size(1024 * 1024)
+            .connect()
+            .await
+            .expect("ws connect");
+        Ws { framed }
+    }
+}
+
+/// What the socket did next.
+#[derive(Debug)]
+pub enum WsEvent {
+    Frame(Value),
+    Closed(Option<u16>),
+    Silent,
+}
+
+impl Ws {
+    pub async fn send(&mut self, frame: Value) {
+        use futures_util::SinkExt;
+        self.framed
+            .send(awc::ws::Message::Text(frame.to_string().into()))
+            .await
+            .expect("ws send");
+    }
+
+    pub async fn send_text(&mut self, text: String) {
+        use futures_util::SinkExt;
+        let _ = self.framed.send(awc::ws::Message::Text(text.into())).await;
+    }
+
+    /// The next frame, close, or silence within `wait`.
+    pub async fn next_within(&mut self, wait: std::time::Duration) -> WsEvent {
+        use futures_util::{SinkExt, StreamExt};
+        loop {
+            let item = match actix_web::rt::time::timeout(wait, self.framed.next()).await {
+                Err(_) => return WsEvent::Silent,
+                Ok(item) => item,
+            };
+            match item {
+                Some(Ok(awc::ws::Frame::Text(bytes))) => {
+                    return WsEvent::Frame(serde_json::from_slice(&bytes).expect("JSON frame"));
+                }
+                Some(Ok(awc::ws::Frame::Ping(p))) => {
+                    let _ = self.framed.send(awc::ws::Message::Pong(p)).await;
+                }
+                Some(Ok(awc::ws::Frame::Close(reason))) => {
+                    return WsEvent::Closed(reason.map(|r| u16::from(r.code)));
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return WsEvent::Closed(None),
+            }
+        }
+    }
+
+    /// The next frame (panics on close or 5 s of silence).
+    pub async fn recv(&mut self) -> Value {
+        match self.next_within(std::time::Duration::from_secs(5)).await {
+            WsEvent::Frame(v) => v,
+            other => panic!("expected a frame, got {other:?}"),
+        }
+    }
+
+    /// The next frame of `kind`, skipping others (presence, typing, ...).
+    pub async fn recv_type(&mut self, kind: &str) -> Value {
+        for _ in 0..50 {
+            let frame = self.recv().await;
+            if frame["type"] == kind {
+                return frame;
+            }
+        }
+        panic!("no {kind} frame");
+    }
+
+    /// Asserts nothing but frames of the `allowed` types arrives within `wait`.
+    pub async fn quiet(&mut self, wait: std::time::Duration, allowed: &[&str]) {
+        loop {
+            match self.next_within(wait).await {
+                WsEvent::Silent => return,
+                WsEvent::Frame(f) if allowed.iter().any(|a| f["type"] == *a) => {}
+                other => panic!("expected silence, got {other:?}"),
+            }
+        }
+    }
+
+    /// Waits for the close and answers its code.
+    pub async fn closed(&mut self) -> Option<u16> {
+        for _ in 0..100 {
+            match self.next_within(std::time::Duration::from_secs(15)).await {
+                WsEvent::Closed(code) => return code,
+                WsEvent::Silent => panic!("socket stayed open"),
+                WsEvent::Frame(_) => {}
+            }
+        }
+        panic!("socket kept talking")
     }
 }

@@ -1,0 +1,619 @@
+//! One socket: authentication, the client's frames, and ordered delivery per room
+//! (replay from the event log on resume or join, then live events above it).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use actix_ws::{CloseCode, CloseReason, Message, MessageStream, ProtocolError, Session};
+use bytestring::ByteString;
+use futures_util::StreamExt;
+use parley_realtime::BusEvent;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::hub::{ConnHandle, Outbound};
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+use crate::models::User;
+use crate::service::messages::{self as messages, Actor, SendInput};
+use crate::state::AppState;
+
+/// Frames a client may send (besides `auth`, handled first).
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type")]
+enum ClientFrame {
+    #[serde(rename = "message.send")]
+    Send {
+        room_id: i64,
+        #[serde(default, alias = "message")]
+        body: String,
+        client_msg_id: Option<String>,
+        parent_seq: Option<i64>,
+    },
+    #[serde(rename = "typing")]
+    Typing { room_id: i64 },
+    #[serde(rename = "typing.stop")]
+    TypingStop { room_id: i64 },
+    #[serde(rename = "read")]
+    Read { room_id: i64, seq: i64 },
+    #[serde(rename = "resume")]
+    Resume { rooms: HashMap<String, i64> },
+    #[serde(rename = "ping")]
+    Ping,
+}
+
+/// Delivery state of one room on this socket.
+#[derive(Default)]
+struct Cursor {
+    /// The next `event_seq` to deliver; `None`: deliver live events as they come.
+    next: Option<i64>,
+    /// Events that arrived ahead of `next` while the log is being replayed.
+    ahead: BTreeMap<i64, ByteString>,
+}
+
+/// Events buffered ahead of a replay before the client is told to resync instead.
+const MAX_AHEAD: usize = 10_000;
+const REPLAY_BATCH: i64 = 500;
+
+struct Replay {
+    room_id: i64,
+    rows: Vec<(i64, String)>,
+    resync: bool,
+}
+
+struct Socket {
+    state: AppState,
+    session: Session,
+    auth: AuthUser,
+    handle: ConnHandle,
+    cursors: HashMap<i64, Cursor>,
+    replay_tx: mpsc::Sender<Replay>,
+    sends: Vec<Instant>,
+    violations: u32,
+    typing: HashMap<i64, Instant>,
+}
+
+pub async fn run(
+    state: AppState,
+    mut session: Session,
+    mut stream: MessageStream,
+    header_token: Option<String>,
+) {
+    let gateway = state.settings.gateway.clone();
+    // 1. Authenticate: the upgrade's header, or a first `auth` frame within the deadline.
+    let (token, resume) = match header_token {
+        Some(token) => (token, HashMap::new()),
+        None => {
+            let deadline = Duration::from_secs(gateway.auth_timeout_secs);
+            match actix_web::rt::time::timeout(deadline, first_auth_frame(&mut stream)).await {
+                Ok(Some(found)) => found,
+                Ok(None) => {
+                    let _ =
+                        send_error(&mut session, "unauthorized", "expected an auth frame", None)
+                            .await;
+                    close(session, 4001, "unauthorized").await;
+                    return;
+                }
+                Err(_) => {
+                    let _ = send_error(&mut session, "unauthorized", "no auth frame in time", None)
+                        .await;
+                    close(session, 4001, "authentication timeout").await;
+                    return;
+                }
+            }
+        }
+    };
+    let auth = match crate::auth::authenticate(&state, &token).await {
+        Ok(auth) => auth,
+        Err(err) => {
+            let code = match err {
+                ApiError::TokenExpired => "token_expired",
+                ApiError::ServiceUnavailable => "service_unavailable",
+                _ => "unauthorized",
+            };
+            let _ = send_error(&mut session, code, &err.to_string(), None).await;
+            close(session, 4001, "unauthorized").await;
+            return;
+        }
+    };
+    if state.hub.user_connections(auth.user_id) >= gateway.max_connections_per_user {
+        let _ = send_error(
+            &mut session,
+            "too_many_connections",
+            "too many open sockets for this user",
+            None,
+        )
+        .await;
+        close(session, 1008, "too many connections").await;
+        return;
+    }
+    // 2. Subscribe to the user's rooms, then say ready.
+    let user_id = auth.user_id;
+    let loaded = state
+        .db(move |conn| {
+            let user = parley_store::repo::users::find(conn, user_id)?;
+            let rooms = parley_store::repo::members::rooms_with_event_seq(conn, user_id)?;
+            Ok((user, rooms))
+        })
+        .await;
+    let Ok((user, rooms)) = loaded else {
+        let _ = send_error(
+            &mut session,
+            "service_unavailable",
+            "the database is unreachable",
+            None,
+        )
+        .await;
+        close(session, 1011, "unavailable").await;
+        return;
+    };
+    let slots: Vec<(i64, i64)> = rooms.iter().map(|(id, last, _)| (*id, *last)).collect();
+    let (handle, mut inbox) = state.hub.register(user_id, auth.session_id, &slots);
+    let ready = json!({
+        "type": "ready",
+        "user": User::from(&user),
+        "rooms": rooms.iter().map(|(id, event_seq, seq)| json!({"room_id": id, "last_event_seq": event_seq, "last_seq": seq})).collect::<Vec<_>>(),
+    });
+    if session.text(ready.to_string()).await.is_err() {
+        state.hub.unregister(handle.id);
+        return;
+    }
+    if state.presence.connect(user_id) {
+        announce_presence(&state, user_id, "online");
+    }
+    let (replay_tx, mut replay_rx) = mpsc::channel(16);
+    let mut socket = Socket {
+        state: state.clone(),
+        session,
+        auth,
+        handle,
+        cursors: slots
+            .iter()
+            .map(|(id, _)| (*id, Cursor::default()))
+            .collect(),
+        replay_tx,
+        sends: Vec::new(),
+        violations: 0,
+        typing: HashMap::new(),
+    };
+    for (room, last) in resume {
+        socket.resume(room, last);
+    }
+
+    // 3. Serve until either side ends it.
+    let mut ping =
+        actix_web::rt::time::interval(Duration::from_secs(gateway.ping_interval_secs.max(1)));
+    ping.tick().await;
+    let mut last_heard = Instant::now();
+    let pong_deadline = Duration::from_secs(gateway.ping_interval_secs + gateway.pong_timeout_secs);
+    let kill = inbox.kill.clone();
+    let close_code: u16 = loop {
+        tokio::select! {
+            biased;
+            _ = kill.notify.notified() => break kill.code.load(Ordering::SeqCst),
+            item = inbox.rx.recv() => {
+                let Some(item) = item else { break 1011 };
+                inbox.sent(&item);
+                if socket.deliver(item).await.is_err() {
+                    break 1006;
+                }
+            }
+            batch = replay_rx.recv() => {
+                if let Some(batch) = batch && socket.replayed(batch).await.is_err() {
+                    break 1006;
+                }
+            }
+            msg = stream.next() => {
+                last_heard = Instant::now();
+                match msg {
+                    Some(Ok(Message::Text(text))) => match socket.on_frame(&text).await {
+                        Ok(None) => {}
+                        Ok(Some(code)) => break code,
+                        Err(()) => break 1006,
+                    },
+                    Some(Ok(Message::Ping(bytes))) => {
+                        if socket.session.pong(&bytes).await.is_err() {
+                            break 1006;
+                        }
+                    }
+                    Some(Ok(Message::Pong(_))) => {}
+                    Some(Ok(Message::Binary(_))) => {
+                        let _ = send_error(&mut socket.session, "bad_request", "frames are JSON text", None).await;
+                    }
+                    Some(Ok(Message::Close(_))) | None => break 1000,
+                    Some(Ok(_)) => {}
+                    Some(Err(ProtocolError::Overflow)) => break 1009,
+                    Some(Err(_)) => break 1002,
+                }
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() > pong_deadline {
+                    break 1001;
+                }
+                if socket.session.ping(b"").await.is_err() {
+                    break 1006;
+                }
+            }
+        }
+    };
+    state.hub.unregister(socket.handle.id);
+    if state.presence.disconnect(user_id) {
+        announce_presence(&state, user_id, "offline");
+    }
+    let reason = match close_code {
+        1001 => "going away",
+        1009 => "frame too large",
+        4003 => "session revoked",
+        4008 => "too slow",
+        4029 => "rate limited",
+        _ => "",
+    };
+    if close_code != 1006 {
+        close(socket.session, close_code, reason).await;
+    }
+}
+
+/// Reads frames until an `auth` frame (answering its token and resume map).
+async fn first_auth_frame(stream: &mut MessageStream) -> Option<(String, HashMap<i64, i64>)> {
+    while let Some(msg) = stream.next().await {
+        match msg {
+            Ok(Message::Text(text)) => {
+                let value: Value = serde_json::from_str(&text).ok()?;
+                if value["type"] != "auth" {
+                    return None;
+                }
+                let token = value["token"].as_str()?.to_owned();
+                return Some((token, parse_resume(&value["resume"])));
+            }
+            Ok(Message::Ping(_) | Message::Pong(_)) => continue,
+            _ => return None,
+        }
+    }
+    None
+}
+
+fn parse_resume(value: &Value) -> HashMap<i64, i64> {
+    value
+        .as_object()
+        .map(|rooms| {
+            rooms
+                .iter()
+                .filter_map(|(room, seq)| Some((room.parse().ok()?, seq.as_i64()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn announce_presence(state: &AppState, user_id: i64, status: &'static str) {
+    let state = state.clone();
+    actix_web::rt::spawn(async move {
+        let Ok(user_ids) = state
+            .db(move |conn| Ok(parley_store::repo::members::co_member_ids(conn, user_id)?))
+            .await
+        else {
+            return;
+        };
+        let frame = json!({"type": "presence", "user_id": user_id, "status": status}).to_string();
+        state.bus.publish(BusEvent::User {
+            user_ids,
+            frame: frame.into(),
+        });
+    });
+}
+
+async fn send_error(
+    session: &mut Session,
+    code: &str,
+    message: &str,
+    context: Option<&Value>,
+) -> Result<(), ()> {
+    let mut frame = json!({"type": "error", "code": code, "message": message});
+    if let Some(context) = context {
+        for key in ["ref", "client_msg_id"] {
+            if let Some(v) = context.get(key).filter(|v| !v.is_null()) {
+                frame[key] = v.clone();
+            }
+        }
+    }
+    session.text(frame.to_string()).await.map_err(|_| ())
+}
+
+async fn close(session: Session, code: u16, reason: &str) {
+    let _ = session
+        .close(Some(CloseReason {
+            code: CloseCode::from(code),
+            description: Some(reason.to_owned()),
+        }))
+        .await;
+}
+
+impl Socket {
+    /// Writes one item from the hub, keeping each room's events in order.
+    async fn deliver(&mut self, item: Outbound) -> Result<(), ()> {
+        match item {
+            Outbound::Frame(frame) => self.session.text(frame).await.map_err(|_| ()),
+            Outbound::Room {
+                room_id,
+                event_seq,
+                frame,
+            } => self.accept(room_id, event_seq, frame).await,
+            Outbound::Joined { room_id, event_seq } => {
+                // Deliver from the join event on, reading what already passed from the log.
+                self.cursors.entry(room_id).or_default();
+                self.resume(room_id, event_seq - 1);
+                Ok(())
+            }
+            Outbound::Left { room_id } => {
+                self.cursors.remove(&room_id);
+                Ok(())
+            }
+        }
+    }
+
+    async fn accept(&mut self, room_id: i64, event_seq: i64, frame: ByteString) -> Result<(), ()> {
+        let cursor = self.cursors.entry(room_id).or_default();
+        match cursor.next {
+            None => return self.session.text(frame).await.map_err(|_| ()),
+            Some(next) if event_seq < next => return Ok(()),
+            Some(next) if event_seq > next => {
+                cursor.ahead.insert(event_seq, frame);
+                if cursor.ahead.len() > MAX_AHEAD {
+                    return self.resync(room_id).await;
+                }
+                return Ok(());
+            }
+            Some(_) => {}
+        }
+        self.session.text(frame).await.map_err(|_| ())?;
+        let cursor = self.cursors.entry(room_id).or_default();
+        let mut next = event_seq + 1;
+        let mut ready = Vec::new();
+        while let Some(frame) = cursor.ahead.remove(&next) {
+            ready.push(frame);
+            next += 1;
+        }
+        cursor.next = Some(next);
+        for frame in ready {
+            self.session.text(frame).await.map_err(|_| ())?;
+        }
+        Ok(())
+    }
+
+    /// Tells the client to reload the room, then goes on with live events.
+    async fn resync(&mut self, room_id: i64) -> Result<(), ()> {
+        let ahead = self
+            .cursors
+            .insert(room_id, Cursor::default())
+            .map(|c| c.ahead)
+            .unwrap_or_default();
+        let frame = json!({"type": "resync_required", "room_id": room_id});
+        self.session.text(frame.to_string()).await.map_err(|_| ())?;
+        for (_, frame) in ahead {
+            self.session.text(frame).await.map_err(|_| ())?;
+        }
+        Ok(())
+    }
+
+    /// Starts delivering `room_id` after `last` (the client's last seen `event_seq`).
+    fn resume(&mut self, room_id: i64, last: i64) {
+        if !self.cursors.contains_key(&room_id) {
+            return; // not a room of this user
+        }
+        let cursor = self.cursors.entry(room_id).or_default();
+        cursor.next = Some(last + 1);
+        cursor.ahead.retain(|seq, _| *seq > last);
+        self.fetch(room_id, last);
+    }
+
+    /// Reads a batch of the room's log after `after` in the background.
+    fn fetch(&self, room_id: i64, after: i64) {
+        let db = self.state.db.clone();
+        let tx = self.replay_tx.clone();
+        actix_web::rt::spawn(async move {
+            let read =
+                actix_web::web::block(move || -> Result<Replay, parley_store::StoreError> {
+                    let mut conn = db.get()?;
+                    let oldest = parley_store::repo::events::oldest_seq(&mut conn, room_id)?;
+                    let last = parley_store::repo::rooms::find_optional(&mut conn, room_id)?
+                        .map_or(0, |r| r.last_event_seq);
+                    // The log no longer reaches back, or the client is ahead of the server.
+                    let resync = oldest.is_some_and(|o| o > after + 1) || after > last;
+                    let rows = if resync {
+                        Vec::new()
+                    } else {
+                        parley_store::repo::events::list_after(
+                            &mut conn,
+                            room_id,
+                            after,
+                            REPLAY_BATCH,
+                        )?
+                        .into_iter()
+                        .map(|r| (r.event_seq, r.payload))
+                        .collect()
+                    };
+                    Ok(Replay {
+                        room_id,
+                        rows,
+                        resync,
+                    })
+                })
+                .await;
+            if let Ok(Ok(batch)) = read {
+                let _ = tx.send(batch).await;
+            }
+        });
+    }
+
+    async fn replayed(&mut self, batch: Replay) -> Result<(), ()> {
+        if batch.resync {
+            return self.resync(batch.room_id).await;
+        }
+        let full = batch.rows.len() as i64 == REPLAY_BATCH;
+        let mut last = None;
+        for (event_seq, frame) in batch.rows {
+            last = Some(event_seq);
+            self.accept(batch.room_id, event_seq, ByteString::from(frame))
+                .await?;
+        }
+        if full && let Some(last) = last {
+            self.fetch(batch.room_id, last);
+        }
+        Ok(())
+    }
+
+    /// Handles one client frame; `Some(code)` closes the socket.
+    async fn on_frame(&mut self, text: &str) -> Result<Option<u16>, ()> {
+        let Ok(value) = serde_json::from_str::<Value>(text) else {
+            send_error(
+                &mut self.session,
+                "bad_request",
+                "frames are JSON objects",
+                None,
+            )
+            .await?;
+            return Ok(None);
+        };
+        let frame = match serde_json::from_value::<ClientFrame>(value.clone()) {
+            Ok(frame) => frame,
+            Err(err) => {
+                let message = if value["type"] == "auth" {
+                    "already authenticated".to_owned()
+                } else {
+                    err.to_string()
+                };
+                send_error(&mut self.session, "bad_request", &message, Some(&value)).await?;
+                return Ok(None);
+            }
+        };
+        match frame {
+            ClientFrame::Ping => {
+                let mut pong = json!({"type": "pong"});
+                if let Some(r) = value.get("ref") {
+                    pong["ref"] = r.clone();
+                }
+                self.session.text(pong.to_string()).await.map_err(|_| ())?;
+            }
+            ClientFrame::Send {
+                room_id,
+                body,
+                client_msg_id,
+                parent_seq,
+            } => {
+                if let Some(code) = self.throttle_send(&value).await? {
+                    return Ok(Some(code));
+                }
+                let sent = messages::send(
+                    &self.state,
+                    Actor::from(&self.auth),
+                    SendInput {
+                        room_id,
+                        body,
+                        client_msg_id: client_msg_id.clone(),
+                        parent_seq,
+                    },
+                )
+                .await;
+                match sent {
+                    Ok(sent) => {
+                        let mut ack = json!({"type": "message.ack", "client_msg_id": client_msg_id, "message": sent.message});
+                        if let Some(r) = value.get("ref") {
+                            ack["ref"] = r.clone();
+                        }
+                        self.session.text(ack.to_string()).await.map_err(|_| ())?;
+                    }
+                    Err(err) => self.reply_error(&err, &value).await?,
+                }
+            }
+            ClientFrame::Typing { room_id } | ClientFrame::TypingStop { room_id } => {
+                if !self.cursors.contains_key(&room_id) {
+                    send_error(
+                        &mut self.session,
+                        "not_found",
+                        "room not found",
+                        Some(&value),
+                    )
+                    .await?;
+                    return Ok(None);
+                }
+                let stop = matches!(value["type"].as_str(), Some("typing.stop"));
+                let recent = self
+                    .typing
+                    .get(&room_id)
+                    .is_some_and(|at| at.elapsed() < Duration::from_secs(3));
+                if stop {
+                    self.typing.remove(&room_id);
+                } else if recent {
+                    return Ok(None);
+                } else {
+                    self.typing.insert(room_id, Instant::now());
+                }
+                let kind = if stop { "typing.stop" } else { "typing" };
+                let frame = json!({"type": kind, "room_id": room_id, "user_id": self.auth.user_id})
+                    .to_string();
+                self.state.bus.publish(BusEvent::Ephemeral {
+                    room_id,
+                    frame: frame.into(),
+                });
+            }
+            ClientFrame::Read { room_id, seq } => {
+                if let Err(err) =
+                    messages::mark_read(&self.state, self.auth.user_id, room_id, seq, false).await
+                {
+                    self.reply_error(&err, &value).await?;
+                }
+            }
+            ClientFrame::Resume { rooms } => {
+                for (room, last) in rooms {
+                    if let Ok(room_id) = room.parse::<i64>() {
+                        self.resume(room_id, last);
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Per-socket send rate: over the limit answers `rate_limited`; a client that keeps
+    /// going is closed (4029).
+    async fn throttle_send(&mut self, context: &Value) -> Result<Option<u16>, ()> {
+        let settings = &self.state.settings;
+        if !settings.rate_limits {
+            return Ok(None);
+        }
+        let window = Duration::from_secs(settings.gateway.send_window_secs);
+        self.sends.retain(|at| at.elapsed() < window);
+        if self.sends.len() < settings.gateway.send_limit as usize {
+            self.sends.push(Instant::now());
+            self.violations = 0;
+            return Ok(None);
+        }
+        self.violations += 1;
+        if self.violations > settings.gateway.send_limit.max(10) {
+            return Ok(Some(4029));
+        }
+        send_error(
+            &mut self.session,
+            "rate_limited",
+            "too many messages; slow down",
+            Some(context),
+        )
+        .await?;
+        Ok(None)
+    }
+
+    async fn reply_error(&mut self, err: &ApiError, context: &Value) -> Result<(), ()> {
+        let problem = err.problem();
+        let mut frame = json!({"type": "error", "code": problem.code, "message": problem.detail});
+        if let Some(errors) = problem.errors {
+            frame["errors"] = json!(errors);
+        }
+        for key in ["ref", "client_msg_id"] {
+            if let Some(v) = context.get(key).filter(|v| !v.is_null()) {
+                frame[key] = v.clone();
+            }
+        }
+        self.session.text(frame.to_string()).await.map_err(|_| ())
+    }
+}

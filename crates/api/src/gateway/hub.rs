@@ -1,0 +1,605 @@
+//! The per-instance registry of sockets and the ordered fan-out of room events
+//! (DESIGN §2–3). Each room with local listeners keeps the last `event_seq` it
+//! dispatched: the next one goes out at once, one that jumps ahead waits briefly for the
+//! gap to fill, and then the gap is read from the room's event log. Frames are shared
+//! bytes, handed to every recipient's bounded queue; no lock is held while sending.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytestring::ByteString;
+use parley_realtime::{BusEvent, RoomEffect};
+use parley_store::Db;
+use tokio::sync::{Notify, mpsc};
+
+pub type ConnId = u64;
+
+/// How long an out-of-order event waits for the events before it.
+const GAP_WAIT: Duration = Duration::from_millis(50);
+
+/// What the hub hands a connection.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// A persistent room event, in `event_seq` order per room.
+    Room {
+        room_id: i64,
+        event_seq: i64,
+        frame: ByteString,
+    },
+    /// Anything else (ephemeral room events, user events).
+    Frame(ByteString),
+    /// The user joined `room_id`: deliver it from `event_seq` (the join event) on.
+    Joined { room_id: i64, event_seq: i64 },
+    /// The user no longer receives `room_id`.
+    Left { room_id: i64 },
+}
+
+/// The sending side of one socket, as the hub sees it.
+#[derive(Clone)]
+pub struct ConnHandle {
+    pub id: ConnId,
+    pub user_id: i64,
+    pub session_id: i64,
+    tx: mpsc::Sender<Outbound>,
+    queued_bytes: Arc<AtomicUsize>,
+    max_bytes: usize,
+    kill: Arc<Kill>,
+}
+
+/// A close request: the code, and a wake-up for the socket task.
+#[derive(Default)]
+pub struct Kill {
+    pub code: AtomicU16,
+    pub notify: Notify,
+}
+
+impl ConnHandle {
+    /// Queues a frame; a full queue (by count or bytes) closes the socket with 4008
+    /// instead of growing memory. Ephemeral frames are simply dropped when full.
+    fn push(&self, item: Outbound, droppable: bool) {
+        let len = match &item {
+            Outbound::Room { frame, .. } | Outbound::Frame(frame) => frame.len(),
+            _ => 0,
+        };
+        let over = self.queued_bytes.load(Ordering::Relaxed) + len > self.max_bytes;
+        if over && droppable {
+            return;
+        }
+        if over || self.tx.try_send(item).is_err() {
+            if !droppable {
+                self.close(4008);
+            }
+            return;
+        }
+        self.queued_bytes.fetch_add(len, Ordering::Relaxed);
+    }
+
+    pub fn close(&self, code: u16) {
+        if self
+            .kill
+            .code
+            .compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            self.kill.notify.notify_one();
+        }
+    }
+}
+
+/// The receiving side, owned by the socket task.
+pub struct ConnInbox {
+    pub rx: mpsc::Receiver<Outbound>,
+    pub queued_bytes: Arc<AtomicUsize>,
+    pub kill: Arc<Kill>,
+}
+
+impl ConnInbox {
+    /// Accounts a frame as written.
+    pub fn sent(&self, item: &Outbound) {
+        if let Outbound::Room { frame, .. } | Outbound::Frame(frame) = item {
+            self.queued_bytes.fetch_sub(frame.len(), Ordering::Relaxed);
+        }
+    }
+}
+
+struct RoomSlot {
+    conns: HashSet<ConnId>,
+    last: i64,
+    pending: BTreeMap<i64, (ByteString, RoomEffect)>,
+    filling: bool,
+}
+
+#[derive(Default)]
+struct Inner {
+    conns: HashMap<ConnId, (ConnHandle, HashSet<i64>)>,
+    rooms: HashMap<i64, RoomSlot>,
+    users: HashMap<i64, HashSet<ConnId>>,
+}
+
+/// Changes of what this instance listens to (for the Redis subscriber).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Interest {
+    Room(i64, bool),
+    User(i64, bool),
+}
+
+pub struct Hub {
+    inner: Mutex<Inner>,
+    db: Db,
+    next_id: AtomicU64,
+    /// Told when a room or user gains its first or loses its last local socket.
+    interest: Mutex<Option<mpsc::UnboundedSender<Interest>>>,
+    pub queue_frames: usize,
+    pub queue_bytes: usize,
+}
+
+impl Hub {
+    pub fn new(db: Db, queue_bytes: usize) -> Arc<Self> {
+        Arc::new(Hub {
+            inner: Mutex::new(Inner::default()),
+            db,
+            next_id: AtomicU64::new(1),
+            interest: Mutex::new(None),
+            queue_frames: 4096,
+            queue_bytes,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reports interest changes to `tx` (the Redis subscriber), starting with the
+    /// current set.
+    pub fn watch_interest(&self, tx: mpsc::UnboundedSender<Interest>) {
+        let inner = self.lock();
+        for room in inner.rooms.keys() {
+            let _ = tx.send(Interest::Room(*room, true));
+        }
+        for user in inner.users.keys() {
+            let _ = tx.send(Interest::User(*user, true));
+        }
+        *self.interest.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
+    }
+
+    fn tell(&self, changes: Vec<Interest>) {
+        if let Some(tx) = self
+            .interest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            for change in changes {
+                let _ = tx.send(change);
+            }
+        }
+    }
+
+    pub fn connections(&self) -> usize {
+        self.lock().conns.len()
+    }
+
+    pub fn user_connections(&self, user_id: i64) -> usize {
+        self.lock().users.get(&user_id).map_or(0, HashSet::len)
+    }
+
+    /// Registers a socket receiving `rooms` (each with its `last_event_seq` as read when
+    /// the socket was set up). Answers the handle's inbox.
+    pub fn register(
+        self: &Arc<Self>,
+        user_id: i64,
+        session_id: i64,
+        rooms: &[(i64, i64)],
+    ) -> (ConnHandle, ConnInbox) {
+        let (tx, rx) = mpsc::channel(self.queue_frames);
+        let queued_bytes = Arc::new(AtomicUsize::new(0));
+        let kill = Arc::new(Kill::default());
+        let handle = ConnHandle {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            user_id,
+            session_id,
+            tx,
+            queued_bytes: queued_bytes.clone(),
+            max_bytes: self.queue_bytes,
+            kill: kill.clone(),
+        };
+        let mut changes = Vec::new();
+        let mut new_rooms = Vec::new();
+        {
+            let mut inner = self.lock();
+            let users = inner.users.entry(user_id).or_default();
+            if users.is_empty() {
+                changes.push(Interest::User(user_id, true));
+            }
+            users.insert(handle.id);
+            inner
+                .conns
+                .insert(handle.id, (handle.clone(), HashSet::new()));
+            for (room_id, last) in rooms {
+                if Self::attach(&mut inner, handle.id, *room_id, *last) {
+                    changes.push(Interest::Room(*room_id, true));
+                    new_rooms.push(*room_id);
+                }
+            }
+        }
+        self.tell(changes);
+        for room_id in new_rooms {
+            // Catch up whatever was published between reading `last` and listening.
+            self.schedule_fill(room_id, Duration::ZERO);
+        }
+        (
+            handle,
+            ConnInbox {
+                rx,
+                queued_bytes,
+                kill,
+            },
+        )
+    }
+
+    /// Adds a connection to a room slot; true when the slot is new.
+    fn attach(inner: &mut Inner, conn: ConnId, room_id: i64, last: i64) -> bool {
+        let mut created = false;
+        let slot = inner.rooms.entry(room_id).or_insert_with(|| {
+            created = true;
+            RoomSlot {
+                conns: HashSet::new(),
+                last,
+                pending: BTreeMap::new(),
+                filling: false,
+            }
+        });
+        slot.conns.insert(conn);
+        if let Some((_, rooms)) = inner.conns.get_mut(&conn) {
+            rooms.insert(room_id);
+        }
+        created
+    }
+
+    /// Removes a connection from a room; answers the interest change if the room emptied.
+    fn detach(inner: &mut Inner, conn: ConnId, room_id: i64) -> Option<Interest> {
+        if let Some((_, rooms)) = inner.conns.get_mut(&conn) {
+            rooms.remove(&room_id);
+        }
+        let slot = inner.rooms.get_mut(&room_id)?;
+        slot.conns.remove(&conn);
+        if slot.conns.is_empty() {
+            inner.rooms.remove(&room_id);
+            return Some(Interest::Room(room_id, false));
+        }
+        None
+    }
+
+    pub fn unregister(&self, conn: ConnId) {
+        let mut changes = Vec::new();
+        {
+            let mut inner = self.lock();
+            let Some((handle, rooms)) = inner.conns.remove(&conn) else {
+                return;
+            };
+            for room_id in rooms {
+                changes.extend(Self::detach(&mut inner, conn, room_id));
+            }
+            if let Some(users) = inner.users.get_mut(&handle.user_id) {
+                users.remove(&conn);
+                if users.is_empty() {
+                    inner.users.remove(&handle.user_id);
+                    changes.push(Interest::User(handle.user_id, false));
+                }
+            }
+        }
+        self.tell(changes);
+    }
+
+    /// Feeds one bus event (from this instance or another) to the local sockets.
+    pub fn dispatch(self: &Arc<Self>, event: &BusEvent) {
+        match event {
+            BusEvent::Room {
+                room_id,
+                event_seq,
+                frame,
+                effect,
+            } => self.dispatch_room(*room_id, *event_seq, ByteString::from(&**frame), *effect),
+            BusEvent::Ephemeral { room_id, frame } => {
+                let frame = ByteString::from(&**frame);
+                for handle in self.room_conns(*room_id) {
+                    handle.push(Outbound::Frame(frame.clone()), true);
+                }
+            }
+            BusEvent::User { user_ids, frame } => {
+                let frame = ByteString::from(&**frame);
+                for handle in self.user_conns(user_ids) {
+                    handle.push(Outbound::Frame(frame.clone()), false);
+                }
+            }
+            BusEvent::Membership {
+                room_id,
+                user_id,
+                member: true,
+                event_seq,
+            } => self.join(*user_id, *room_id, *event_seq),
+            BusEvent::Membership {
+                room_id,
+                user_id,
+                member: false,
+                ..
+            } => self.leave(*user_id, *room_id),
+            BusEvent::SessionsRevoked {
+                user_id,
+                session_ids,
+            } => {
+                for handle in self.user_conns(&[*user_id]) {
+                    if session_ids.contains(&handle.session_id) {
+                        handle.close(4003);
+                    }
+                }
+            }
+        }
+    }
+
+    fn room_conns(&self, room_id: i64) -> Vec<ConnHandle> {
+        let inner = self.lock();
+        let Some(slot) = inner.rooms.get(&room_id) else {
+            return Vec::new();
+        };
+        slot.conns
+            .iter()
+            .filter_map(|c| inner.conns.get(c).map(|(h, _)| h.clone()))
+            .collect()
+    }
+
+    fn user_conns(&self, user_ids: &[i64]) -> Vec<ConnHandle> {
+        let inner = self.lock();
+        user_ids
+            .iter()
+            .filter_map(|u| inner.users.get(u))
+            .flatten()
+            .filter_map(|c| inner.conns.get(c).map(|(h, _)| h.clone()))
+            .collect()
+    }
+
+    fn dispatch_room(
+        self: &Arc<Self>,
+        room_id: i64,
+        event_seq: i64,
+        frame: ByteString,
+        effect: RoomEffect,
+    ) {
+        let mut deliveries: Vec<(Vec<ConnHandle>, Outbound)> = Vec::new();
+        let mut changes = Vec::new();
+        let mut gap = false;
+        {
+            let mut inner = self.lock();
+            let Some(slot) = inner.rooms.get_mut(&room_id) else {
+                return;
+            };
+            if event_seq <= slot.last {
+                return; // a duplicate
+            }
+            slot.pending.insert(event_seq, (frame, effect));
+            // Dispatch everything that is now contiguous.
+            loop {
+                let inner = &mut *inner;
+                let Some(slot) = inner.rooms.get_mut(&room_id) else {
+                    break;
+                };
+                let next = slot.last + 1;
+                let Some((frame, effect)) = slot.pending.remove(&next) else {
+                    gap = !slot.pending.is_empty();
+                    break;
+                };
+                slot.last = next;
+                let conns = &inner.conns;
+                let targets: Vec<ConnHandle> = slot
+                    .conns
+                    .iter()
+                    .filter_map(|c| conns.get(c).map(|(h, _)| h.clone()))
+                    .collect();
+                deliveries.push((
+                    targets,
+                    Outbound::Room {
+                        room_id,
+                        event_seq: next,
+                        frame,
+                    },
+                ));
+                match effect {
+                    RoomEffect::None => {}
+                    RoomEffect::Removes(user_id) => {
+                        let conns: Vec<ConnId> = inner
+                            .users
+                            .get(&user_id)
+                            .into_iter()
+                            .flatten()
+                            .copied()
+                            .collect();
+                        for conn in conns {
+                            changes.extend(Self::detach(inner, conn, room_id));
+                        }
+                    }
+                    RoomEffect::Deleted => {
+                        let conns: Vec<ConnId> = inner
+                            .rooms
+                            .get(&room_id)
+                            .map(|s| s.conns.iter().copied().collect())
+                            .unwrap_or_default();
+                        for conn in conns {
+                            changes.extend(Self::detach(inner, conn, room_id));
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        for (targets, item) in deliveries {
+            for handle in targets {
+                handle.push(item.clone(), false);
+            }
+        }
+        self.tell(changes);
+        if gap {
+            self.schedule_fill(room_id, GAP_WAIT);
+        }
+    }
+
+    /// After `wait`, reads the room's log past the last dispatched seq and dispatches it.
+    pub fn schedule_fill(self: &Arc<Self>, room_id: i64, wait: Duration) {
+        {
+            let mut inner = self.lock();
+            let Some(slot) = inner.rooms.get_mut(&room_id) else {
+                return;
+            };
+            if slot.filling {
+                return;
+            }
+            slot.filling = true;
+        }
+        let hub = self.clone();
+        actix_web::rt::spawn(async move {
+            if !wait.is_zero() {
+                actix_web::rt::time::sleep(wait).await;
+            }
+            hub.fill(room_id).await;
+        });
+    }
+
+    async fn fill(self: &Arc<Self>, room_id: i64) {
+        let after = {
+            let mut inner = self.lock();
+            let Some(slot) = inner.rooms.get_mut(&room_id) else {
+                return;
+            };
+            slot.filling = false;
+            slot.last
+        };
+        let db = self.db.clone();
+        let rows = actix_web::web::block(move || -> Result<_, parley_store::StoreError> {
+            let mut conn = db.get()?;
+            parley_store::repo::events::list_after(&mut conn, room_id, after, 1000)
+        })
+        .await;
+        let rows = match rows {
+            Ok(Ok(rows)) => rows,
+            Ok(Err(err)) => {
+                tracing::warn!(room_id, error = %err, "event log read failed; retrying");
+                self.schedule_fill(room_id, Duration::from_millis(500));
+                return;
+            }
+            Err(_) => return,
+        };
+        let full = rows.len() == 1000;
+        for row in rows {
+            let effect = effect_of(&row.kind, &row.payload);
+            self.dispatch_room(
+                room_id,
+                row.event_seq,
+                ByteString::from(row.payload),
+                effect,
+            );
+        }
+        if full {
+            self.schedule_fill(room_id, Duration::ZERO);
+        }
+    }
+
+    /// Catches every subscribed room up from the log (after a Redis reconnection).
+    pub fn fill_all(self: &Arc<Self>) {
+        let rooms: Vec<i64> = self.lock().rooms.keys().copied().collect();
+        for room_id in rooms {
+            self.schedule_fill(room_id, Duration::ZERO);
+        }
+    }
+
+    /// The user's sockets start receiving `room_id` from the join event at `event_seq`.
+    fn join(self: &Arc<Self>, user_id: i64, room_id: i64, event_seq: i64) {
+        let mut changes = Vec::new();
+        let mut targets = Vec::new();
+        let mut created = false;
+        {
+            let mut inner = self.lock();
+            let conns: Vec<ConnId> = inner
+                .users
+                .get(&user_id)
+                .into_iter()
+                .flatten()
+                .copied()
+                .collect();
+            for conn in conns {
+                let already = inner
+                    .conns
+                    .get(&conn)
+                    .is_some_and(|(_, rooms)| rooms.contains(&room_id));
+                if already {
+                    continue;
+                }
+                if Self::attach(&mut inner, conn, room_id, event_seq - 1) {
+                    changes.push(Interest::Room(room_id, true));
+                    created = true;
+                }
+                if let Some((handle, _)) = inner.conns.get(&conn) {
+                    targets.push(handle.clone());
+                }
+            }
+        }
+        self.tell(changes);
+        for handle in targets {
+            handle.push(Outbound::Joined { room_id, event_seq }, false);
+        }
+        if created {
+            self.schedule_fill(room_id, Duration::ZERO);
+        }
+    }
+
+    fn leave(&self, user_id: i64, room_id: i64) {
+        let mut changes = Vec::new();
+        let mut targets = Vec::new();
+        {
+            let mut inner = self.lock();
+            let conns: Vec<ConnId> = inner
+                .users
+                .get(&user_id)
+                .into_iter()
+                .flatten()
+                .copied()
+                .collect();
+            for conn in conns {
+                if inner
+                    .conns
+                    .get(&conn)
+                    .is_some_and(|(_, rooms)| rooms.contains(&room_id))
+                {
+                    changes.extend(Self::detach(&mut inner, conn, room_id));
+                    if let Some((handle, _)) = inner.conns.get(&conn) {
+                        targets.push(handle.clone());
+                    }
+                }
+            }
+        }
+        self.tell(changes);
+        for handle in targets {
+            handle.push(Outbound::Left { room_id }, false);
+        }
+    }
+
+    /// Closes every socket (1001 on shutdown).
+    pub fn close_all(&self, code: u16) {
+        let handles: Vec<ConnHandle> = self.lock().conns.values().map(|(h, _)| h.clone()).collect();
+        for handle in handles {
+            handle.close(code);
+        }
+    }
+}
+
+/// The delivery effect of a logged event, for events read back from the log.
+pub fn effect_of(kind: &str, frame: &str) -> RoomEffect {
+    match kind {
+        "member.left" => serde_json::from_str::<serde_json::Value>(frame)
+            .ok()
+            .and_then(|v| v["user_id"].as_i64())
+            .map_or(RoomEffect::None, RoomEffect::Removes),
+        "room.deleted" => RoomEffect::Deleted,
+        _ => RoomEffect::None,
+    }
+}

@@ -1,0 +1,723 @@
+//! The WebSocket gateway with a real client over the actix test server, on both
+//! backends: auth, every event type, live membership, resume, resync and close codes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use actix_web::http::Method;
+use common::{TestApp, WsEvent};
+use parley_store::Backend;
+use parley_store::testing::TestDb;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    sockets_authenticate_by_header_or_first_frame,
+    sends_are_acknowledged_and_fanned_out,
+    every_change_reaches_the_room,
+    typing_reads_and_presence,
+    membership_applies_live,
+    resume_replays_what_was_missed,
+    resync_when_the_log_no_longer_reaches_back,
+    session_revocation_and_shutdown_close_sockets,
+);
+
+struct Who {
+    token: String,
+    id: i64,
+}
+
+async fn who(app: &TestApp, name: &str) -> Who {
+    let pair = app.register(name).await;
+    Who {
+        token: pair["access_token"].as_str().unwrap().to_owned(),
+        id: pair["user"]["id"].as_i64().unwrap(),
+    }
+}
+
+async fn shared_room(app: &TestApp, owner: &Who, others: &[&Who]) -> i64 {
+    let rid = app
+        .post(
+            "/api/rooms",
+            Some(&owner.token),
+            json!({"title": "live", "visibility": "public"}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_i64()
+        .unwrap();
+    for o in others {
+        app.post(&format!("/api/rooms/{rid}/join"), Some(&o.token), json!({}))
+            .await
+            .expect(200);
+    }
+    rid
+}
+
+async fn sockets_authenticate_by_header_or_first_frame(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let alice = who(&app, "alice").await;
+    let rid = shared_room(&app, &alice, &[]).await;
+    let mut ws = app.ws(&alice.token).await;
+    ws.send(json!({"type": "ping", "ref": "p1"})).await;
+    assert_eq!(ws.recv_type("pong").await["ref"], "p1");
+    // First-frame auth, with the ready frame listing the rooms.
+    let mut raw = app.ws_raw().await;
+    raw.send(json!({"type": "auth", "token": alice.token}))
+        .await;
+    let ready = raw.recv().await;
+    assert_eq!(ready["type"], "ready");
+    assert_eq!(ready["user"]["username"], "alice");
+    assert_eq!(ready["rooms"][0]["room_id"], rid);
+    assert!(ready["rooms"][0]["last_event_seq"].as_i64().unwrap() >= 1);
+    // A bad token: an error, then 4001.
+    let mut bad = app.ws_raw().await;
+    bad.send(json!({"type": "auth", "token": "nope"})).await;
+    assert_eq!(bad.recv().await["code"], "unauthorized");
+    assert_eq!(bad.closed().await, Some(4001));
+    // Not an auth frame first.
+    let mut rude = app.ws_raw().await;
+    rude.send(json!({"type": "ping"})).await;
+    assert_eq!(rude.recv().await["code"], "unauthorized");
+    assert_eq!(rude.closed().await, Some(4001));
+    // A disallowed browser origin is refused before the upgrade.
+    let refused = awc::Client::new()
+        .ws(app.url("/ws").replace("http", "ws"))
+        .origin("https://evil.example")
+        .connect()
+        .await;
+    assert!(refused.is_err());
+    let allowed = awc::Client::new()
+        .ws(app.url("/ws").replace("http", "ws"))
+        .origin("http://localhost:5173")
+        .bearer_auth(&alice.token)
+        .connect()
+        .await;
+    assert!(allowed.is_ok());
+    // Unknown frames and bad JSON answer errors, echoing `ref`.
+    ws.send(json!({"type": "nonsense", "ref": "r9"})).await;
+    let err = ws.recv_type("error").await;
+    assert_eq!(
+        (err["code"].as_str(), err["ref"].as_str()),
+        (Some("bad_request"), Some("r9"))
+    );
+    ws.send_text("{not json".into()).await;
+    assert_eq!(ws.recv_type("error").await["code"], "bad_request");
+}
+
+#[actix_web::test]
+async fn unauthenticated_sockets_time_out() {
+    let app = TestApp::start_on(TestDb::sqlite(), |s| s.gateway.auth_timeout_secs = 1).await;
+    let mut raw = app.ws_raw().await;
+    assert_eq!(raw.recv().await["code"], "unauthorized");
+    assert_eq!(raw.closed().await, Some(4001));
+}
+
+async fn sends_are_acknowledged_and_fanned_out(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let alice = who(&app, "alice").await;
+    let bob = who(&app, "bob").await;
+    let rid = shared_room(&app, &alice, &[&bob]).await;
+    let mut a = app.ws(&alice.token).await;
+    let mut b1 = app.ws(&bob.token).await;
+    let mut b2 = app.ws(&bob.token).await;
+    a.send(json!({"type": "message.send", "room_id": rid, "body": "hi bob", "client_msg_id": "c1", "ref": "s1"})).await;
+    let ack = a.recv_type("message.ack").await;
+    assert_eq!(
+        (ack["client_msg_id"].as_str(), ack["ref"].as_str()),
+        (Some("c1"), Some("s1"))
+    );
+    assert_eq!(ack["message"]["seq"], 1);
+    for socket in [&mut b1, &mut b2, &mut a] {
+        let created = socket.recv_type("message.created").await;
+        assert_eq!(created["room_id"], rid);
+        assert_eq!(created["message"]["body"], "hi bob");
+        assert!(created["event_seq"].as_i64().unwrap() > 0);
+    }
+    // A retry answers the same message and publishes nothing.
+    a.send(
+        json!({"type": "message.send", "room_id": rid, "body": "hi bob", "client_msg_id": "c1"}),
+    )
+    .await;
+    assert_eq!(
+        a.recv_type("message.ack").await["message"]["id"],
+        ack["message"]["id"]
+    );
+    b1.quiet(Duration::from_millis(300), &["presence"]).await;
+    // Errors echo client_msg_id.
+    a.send(json!({"type": "message.send", "room_id": rid, "body": "", "client_msg_id": "c2", "ref": "s2"})).await;
+    let err = a.recv_type("error").await;
+    assert_eq!(
+        (
+            err["code"].as_str(),
+            err["client_msg_id"].as_str(),
+            err["ref"].as_str()
+        ),
+        (Some("validation_failed"), Some("c2"), Some("s2"))
+    );
+    a.send(json!({"type": "message.send", "room_id": 999999, "body": "x"}))
+        .await;
+    assert_eq!(a.recv_type("error").await["code"], "not_found");
+    // REST sends reach sockets too.
+    app.post(
+        "/api/messages",
+        Some(&bob.token),
+        json!({"room_id": rid, "body": "from rest"}),
+    )
+    .await
+    .expect(201);
+    assert_eq!(
+        a.recv_type("message.created").await["message"]["body"],
+        "from rest"
+    );
+}
+
+async fn every_change_reaches_the_room(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let alice = who(&app, "alice").await;
+    let bob = who(&app, "bob").await;
+    let carol = who(&app, "carol").await;
+    let rid = shared_room(&app, &alice, &[&bob]).await;
+    let mut b = app.ws(&bob.token).await;
+    app.post(
+        "/api/messages",
+        Some(&alice.token),
+        json!({"room_id": rid, "body": "v1"}),
+    )
+    .await
+    .expect(201);
+    app.patch(
+        &format!("/api/messages/{rid}/1"),
+        Some(&alice.token),
+        json!({"body": "v2"}),
+    )
+    .await
+    .expect(200);
+    app.call(
+        Method::PUT,
+        &format!("/api/messages/{rid}/1/reactions/ok"),
+        Some(&bob.token),
+        None,
+    )
+    .await
+    .expect(204);
+    app.delete(
+        &format!("/api/messages/{rid}/1/reactions/ok"),
+        Some(&bob.token),
+    )
+    .await
+    .expect(204);
+    app.patch(
+        &format!("/api/rooms/{rid}"),
+        Some(&alice.token),
+        json!({"title": "renamed"}),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/api/rooms/{rid}/join"),
+        Some(&carol.token),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    app.patch(
+        &format!("/api/rooms/{rid}/members/{}", carol.id),
+        Some(&alice.token),
+        json!({"role": "admin"}),
+    )
+    .await
+    .expect(200);
+    app.delete(&format!("/api/messages/{rid}/1"), Some(&alice.token))
+        .await
+        .expect(204);
+    app.post(
+        &format!("/api/rooms/{rid}/leave"),
+        Some(&carol.token),
+        json!({}),
+    )
+    .await
+    .expect(204);
+    let expected = [
+        "message.created",
+        "message.updated",
+        "reaction.added",
+        "reaction.removed",
+        "room.updated",
+        "member.joined",
+        "member.updated",
+        "message.deleted",
+        "member.left",
+    ];
+    let mut last_seq: Option<i64> = None;
+    for kind in expected {
+        let frame = loop {
+            let f = b.recv().await;
+            if f.get("event_seq").is_some() {
+                break f;
+            }
+        };
+        assert_eq!(frame["type"], kind, "{frame}");
+        let seq = frame["event_seq"].as_i64().unwrap();
+        if let Some(previous) = last_seq {
+            assert_eq!(seq, previous + 1, "gap-free order");
+        }
+        last_seq = Some(seq);
+        match kind {
+            "reaction.added" => assert_eq!(
+                frame,
+                json!({"type": "reaction.added", "room_id": rid, "event_seq": seq, "seq": 1, "emoji": "ok", "user_id": bob.id})
+            ),
+            "message.updated" => assert_eq!(frame["message"]["body"], "v2"),
+            "member.updated" => assert_eq!(
+                (frame["user_id"].as_i64(), frame["role"].as_str()),
+                (Some(carol.id), Some("admin"))
+            ),
+            "member.left" => assert_eq!(frame["reason"], "left"),
+            "message.deleted" => assert_eq!(frame["message"]["deleted"], true),
+            _ => {}
+        }
+    }
+    // Announcements reach org members' sockets.
+    let org = app
+        .post("/api/orgs", Some(&bob.token), json!({"name": "Org"}))
+        .await
+        .expect(201)["id"]
+        .as_i64()
+        .unwrap();
+    app.post(
+        &format!("/api/orgs/{org}/announcements"),
+        Some(&bob.token),
+        json!({"body": "all hands"}),
+    )
+    .await
+    .expect(201);
+    assert_eq!(
+        b.recv_type("announcement").await["announcement"]["body"],
+        "all hands"
+    );
+    // Notifications arrive live.
+    app.post(
+        "/api/messages",
+        Some(&alice.token),
+        json!({"room_id": rid, "body": "ping @bob"}),
+    )
+    .await
+    .expect(201);
+    assert_eq!(
+        b.recv_type("notification").await["notification"]["kind"],
+        "mention"
+    );
+}
+
+async fn typing_reads_and_presence(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let alice = who(&app, "alice").await;
+    let bob = who(&app, "bob").await;
+    let rid = shared_room(&app, &alice, &[&bob]).await;
+    let mut b = app.ws(&bob.token).await;
+    let mut a = app.ws(&alice.token).await;
+    let mut online = b.recv_type("presence").await;
+    while online["user_id"] != alice.id {
+        online = b.recv_type("presence").await;
+    }
+    assert_eq!(
+        (online["user_id"].as_i64(), online["status"].as_str()),
+        (Some(alice.id), Some("online"))
+    );
+    a.send(json!({"type": "typing", "room_id": rid})).await;
+    let typing = b.recv_type("typing").await;
+    assert_eq!(
+        typing,
+        json!({"type": "typing", "room_id": rid, "user_id": alice.id})
+    );
+    // At most one per 3 s: a second one right away is not relayed.
+    a.send(json!({"type": "typing", "room_id": rid})).await;
+    a.send(json!({"type": "typing.stop", "room_id": rid})).await;
+    assert_eq!(b.recv_type("typing.stop").await["user_id"], alice.id);
+    // Read positions, from the socket and from REST, reach the room.
+    app.post(
+        "/api/messages",
+        Some(&bob.token),
+        json!({"room_id": rid, "body": "read me"}),
+    )
+    .await
+    .expect(201);
+    a.send(json!({"type": "read", "room_id": rid, "seq": 1}))
+        .await;
+    let read = b.recv_type("read").await;
+    assert_eq!(
+        (read["user_id"].as_i64(), read["seq"].as_i64()),
+        (Some(alice.id), Some(1))
+    );
+    let reads = app
+        .get(&format!("/api/rooms/{rid}/reads"), Some(&bob.token))
+        .await
+        .expect(200)
+        .clone();
+    assert!(
+        reads["items"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"user_id": alice.id, "last_read_seq": 1}))
+    );
+    // Typing in a room one is not in is refused.
+    a.send(json!({"type": "typing", "room_id": 999999})).await;
+    assert_eq!(a.recv_type("error").await["code"], "not_found");
+    drop(a);
+    let offline = b.recv_type("presence").await;
+    assert_eq!(
+        (offline["user_id"].as_i64(), offline["status"].as_str()),
+        (Some(alice.id), Some("offline"))
+    );
+}
+
+async fn membership_applies_live(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let alice = who(&app, "alice").await;
+    let bob = who(&app, "bob").await;
+    let rid = shared_room(&app, &alice, &[]).await;
+    let mut b = app.ws(&bob.token).await;
+    // Joining starts delivery at once, from the join event on.
+    app.post(
+        &format!("/api/rooms/{rid}/join"),
+        Some(&bob.token),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    app.post(
+        "/api/messages",
+        Some(&alice.token),
+        json!({"room_id": rid, "body": "welcome"}),
+    )
+    .await
+    .expect(201);
+    let joined = b.recv_type("member.joined").await;
+    assert_eq!(joined["user"]["id"], bob.id);
+    assert_eq!(
+        b.recv_type("message.created").await["message"]["body"],
+        "welcome"
+    );
+    // A kick: the removed user is told, then hears nothing more of the room.
+    app.delete(
+        &format!("/api/rooms/{rid}/members/{}", bob.id),
+        Some(&alice.token),
+    )
+    .await
+    .expect(204);
+    app.post(
+        "/api/messages",
+        Some(&alice.token),
+        json!({"room_id": rid, "body": "after the kick"}),
+    )
+    .await
+    .expect(201);
+    let left = b.recv_type("member.left").await;
+    assert_eq!(
+        (left["user_id"].as_i64(), left["reason"].as_str()),
+        (Some(bob.id), Some("kicked"))
+    );
+    b.quiet(Duration::from_millis(400), &["presence"]).await;
+    // Invited back through a link, then banned.
+    let code = app
+        .post(
+            &format!("/api/rooms/{rid}/invites"),
+            Some(&alice.token),
+            json!({}),
+        )
+        .await
+        .expect(201)["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(
+        &format!("/api/invites/{code}/accept"),
+        Some(&bob.token),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(b.recv_type("member.joined").await["user"]["id"], bob.id);
+    app.post(
+        &format!("/api/rooms/{rid}/bans"),
+        Some(&alice.token),
+        json!({"user_id": bob.id}),
+    )
+    .await
+    .expect(204);
+    app.post(
+        "/api/messages",
+        Some(&alice.token),
+        json!({"room_id": rid, "body": "after the ban"}),
+    )
+    .await
+    .expect(201);
+    assert_eq!(b.recv_type("member.left").await["reason"], "banned");
+    b.quiet(Duration::from_millis(400), &["presence"]).await;
+    // Room deletion reaches members and ends delivery.
+    let bob_room = app
+        .post("/api/rooms", Some(&bob.token), json!({"title": "mine"}))
+        .await
+        .expect(201)["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(b.recv_type("member.joined").await["room_id"], bob_room);
+    app.delete(&format!("/api/rooms/{bob_room}"), Some(&bob.token))
+        .await
+        .expect(204);
+    assert_eq!(b.recv_type("room.deleted").await["room_id"], bob_room);
+}
+
+async fn resume_replays_what_was_missed(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let alice = who(&app, "alice").await;
+    let bob = who(&app, "bob").await;
+    let rid = shared_room(&app, &alice, &[&bob]).await;
+    app.post(
+        "/api/messages",
+        Some(&alice.token),
+        json!({"room_id": rid, "body": "seen"}),
+    )
+    .await
+    .expect(201);
+    let mut b = app.ws(&bob.token).await;
+    let seen = app
+        .get(&format!("/api/rooms/{rid}"), Some(&bob.token))
+        .await
+        .body["last_event_seq"]
+        .as_i64()
+        .unwrap();
+    drop(b);
+    // While Bob is away: a message, an edit, a delete.
+    app.post(
+        "/api/messages",
+        Some(&alice.token),
+        json!({"room_id": rid, "body": "missed"}),
+    )
+    .await
+    .expect(201);
+    app.patch(
+        &format!("/api/messages/{rid}/2"),
+        Some(&alice.token),
+        json!({"body": "missed, edited"}),
+    )
+    .await
+    .expect(200);
+    app.delete(&format!("/api/messages/{rid}/1"), Some(&alice.token))
+        .await
+        .expect(204);
+    let mut raw = app.ws_raw().await;
+    raw.send(json!({"type": "auth", "token": bob.token, "resume": {rid.to_string(): seen}}))
+        .await;
+    assert_eq!(raw.recv().await["type"], "ready");
+    let mut kinds = Vec::new();
+    let mut seqs = Vec::new();
+    while kinds.len() < 3 {
+        let f = raw.recv().await;
+        if let Some(seq) = f["event_seq"].as_i64() {
+            kinds.push(f["type"].as_str().unwrap().to_owned());
+            seqs.push(seq);
+        }
+    }
+    assert_eq!(
+        kinds,
+        ["message.created", "message.updated", "message.deleted"]
+    );
+    assert_eq!(seqs, [seen + 1, seen + 2, seen + 3]);
+    // Then live events continue above the replay.
+    app.post(
+        "/api/messages",
+        Some(&alice.token),
+        json!({"room_id": rid, "body": "live"}),
+    )
+    .await
+    .expect(201);
+    let live = raw.recv_type("message.created").await;
+    assert_eq!(live["event_seq"], seen + 4);
+    // A header-authenticated client resumes with a frame.
+    b = app.ws(&bob.token).await;
+    b.send(json!({"type": "resume", "rooms": {rid.to_string(): seen + 2}}))
+        .await;
+    assert_eq!(b.recv_type("message.deleted").await["event_seq"], seen + 3);
+    assert_eq!(b.recv_type("message.created").await["event_seq"], seen + 4);
+}
+
+async fn resync_when_the_log_no_longer_reaches_back(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let alice = who(&app, "alice").await;
+    let rid = shared_room(&app, &alice, &[]).await;
+    for i in 0..3 {
+        app.post(
+            "/api/messages",
+            Some(&alice.token),
+            json!({"room_id": rid, "body": format!("{i}")}),
+        )
+        .await
+        .expect(201);
+    }
+    {
+        // Retention removed the oldest events.
+        use parley_store::diesel::prelude::*;
+        use parley_store::schema::room_events;
+        parley_store::diesel::delete(
+            room_events::table
+                .filter(room_events::room_id.eq(rid))
+                .filter(room_events::event_seq.le(2)),
+        )
+        .execute(&mut *app.conn())
+        .unwrap();
+    }
+    let mut ws = app.ws(&alice.token).await;
+    ws.send(json!({"type": "resume", "rooms": {rid.to_string(): 0}}))
+        .await;
+    assert_eq!(ws.recv_type("resync_required").await["room_id"], rid);
+    let log = app
+        .get(
+            &format!("/api/rooms/{rid}/events?after=0"),
+            Some(&alice.token),
+        )
+        .await
+        .expect(200)
+        .clone();
+    assert_eq!(log["resync_required"], true);
+    // Resuming from a point still in the log works.
+    ws.send(json!({"type": "resume", "rooms": {rid.to_string(): 3}}))
+        .await;
+    assert_eq!(ws.recv_type("message.created").await["event_seq"], 4);
+}
+
+async fn session_revocation_and_shutdown_close_sockets(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let alice = who(&app, "alice").await;
+    let other = app.login("alice", common::PASSWORD).await.expect(200)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut ws = app.ws(&alice.token).await;
+    let mut ws_other = app.ws(&other).await;
+    app.post("/api/logout", Some(&alice.token), json!({}))
+        .await
+        .expect(204);
+    assert_eq!(ws.closed().await, Some(4003));
+    // The other session's socket is untouched.
+    ws_other.send(json!({"type": "ping"})).await;
+    assert_eq!(ws_other.recv_type("pong").await["type"], "pong");
+    app.state.hub.close_all(1001);
+    assert_eq!(ws_other.closed().await, Some(1001));
+}
+
+#[actix_web::test]
+async fn oversized_frames_close_with_1009() {
+    let app = TestApp::start_on(TestDb::sqlite(), |_| {}).await;
+    let token = app.user("big").await;
+    let mut ws = app.ws(&token).await;
+    ws.send_text(format!(
+        r#"{{"type":"ping","pad":"{}"}}"#,
+        "x".repeat(70 * 1024)
+    ))
+    .await;
+    assert_eq!(ws.closed().await, Some(1009));
+}
+
+#[actix_web::test]
+async fn flooding_senders_are_throttled_then_closed() {
+    let app = TestApp::start_on(TestDb::sqlite(), |s| {
+        s.gateway.send_limit = 3;
+        s.gateway.send_window_secs = 60;
+    })
+    .await;
+    let flood = app.register("flood").await;
+    let calm = app.register("calm").await;
+    let (ft, ct) = (
+        flood["access_token"].as_str().unwrap(),
+        calm["access_token"].as_str().unwrap(),
+    );
+    let rid = app
+        .post("/api/rooms", Some(ft), json!({"title": "r"}))
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    app.post(&format!("/api/rooms/{rid}/join"), Some(ct), json!({}))
+        .await
+        .expect(200);
+    let mut f = app.ws(ft).await;
+    let mut c = app.ws(ct).await;
+    for i in 0..3 {
+        f.send(json!({"type": "message.send", "room_id": rid, "body": format!("{i}")}))
+            .await;
+        f.recv_type("message.ack").await;
+    }
+    f.send(
+        json!({"type": "message.send", "room_id": rid, "body": "too many", "client_msg_id": "x"}),
+    )
+    .await;
+    let err = f.recv_type("error").await;
+    assert_eq!(
+        (err["code"].as_str(), err["client_msg_id"].as_str()),
+        (Some("rate_limited"), Some("x"))
+    );
+    // Others are unaffected.
+    c.send(json!({"type": "message.send", "room_id": rid, "body": "fine"}))
+        .await;
+    c.recv_type("message.ack").await;
+    let mut code = None;
+    for _ in 0..20 {
+        f.send(json!({"type": "message.send", "room_id": rid, "body": "more"}))
+            .await;
+    }
+    for _ in 0..40 {
+        match f.next_within(Duration::from_secs(5)).await {
+            WsEvent::Closed(c) => {
+                code = c;
+                break;
+            }
+            WsEvent::Silent => break,
+            WsEvent::Frame(_) => {}
+        }
+    }
+    assert_eq!(code, Some(4029));
+}
+
+#[actix_web::test]
+async fn slow_consumers_are_cut_off_not_buffered() {
+    let app = TestApp::start_on(TestDb::sqlite(), |s| s.gateway.queue_bytes = 4096).await;
+    let hub = app.state.hub.clone();
+    // A registered socket whose task never drains its queue.
+    let (handle, inbox) = hub.register(1, 1, &[(42, 0)]);
+    let frame: std::sync::Arc<str> =
+        format!(r#"{{"type":"x","pad":"{}"}}"#, "y".repeat(1000)).into();
+    for seq in 1..=10 {
+        hub.dispatch(&parley_realtime::BusEvent::Room {
+            room_id: 42,
+            event_seq: seq,
+            frame: frame.clone(),
+            effect: parley_realtime::RoomEffect::None,
+        });
+    }
+    assert_eq!(
+        inbox.kill.code.load(std::sync::atomic::Ordering::SeqCst),
+        4008
+    );
+    assert!(inbox.queued_bytes.load(std::sync::atomic::Ordering::SeqCst) <= 4096);
+    hub.unregister(handle.id);
+    let _: Value = json!(null);
+}
