@@ -18,6 +18,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub db: Db,
     pub redis: Option<parley_realtime::RedisPool>,
+    /// Fan-out and presence across instances, when `REDIS_URL` is set.
+    pub redis_link: Option<Arc<parley_realtime::RedisLink>>,
     pub auth: Arc<AuthRuntime>,
     pub mailer: Arc<Mailer>,
     /// Committed changes are published here (after commit, never before).
@@ -57,7 +59,7 @@ impl AppState {
     pub fn new(
         settings: Settings,
         db: Db,
-        redis: Option<parley_realtime::RedisPool>,
+        redis_link: Option<Arc<parley_realtime::RedisLink>>,
     ) -> Result<Self, StateError> {
         let secret = match &settings.auth.jwt_secret {
             Some(secret) if secret.len() < parley_auth::jwt::MIN_SECRET_BYTES => {
@@ -85,10 +87,14 @@ impl AppState {
         Ok(AppState {
             settings: Arc::new(settings),
             db,
-            redis,
+            redis: redis_link.as_ref().map(|l| l.pool.clone()),
+            bus: match &redis_link {
+                Some(link) => parley_realtime::Bus::with_remote(link.publisher()),
+                None => parley_realtime::Bus::new(),
+            },
+            redis_link,
             auth: Arc::new(auth),
             mailer: Arc::new(mailer),
-            bus: parley_realtime::Bus::new(),
             presence: parley_realtime::Presence::new(),
             hub,
         })

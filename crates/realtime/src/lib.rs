@@ -5,9 +5,11 @@ use std::time::Duration;
 
 pub mod bus;
 pub mod presence;
+pub mod redis;
 
 pub use bus::{Bus, BusEvent, RoomEffect};
 pub use presence::Presence;
+pub use redis::{Interest, RedisLink, RemoteSink};
 
 pub use deadpool_redis::Pool as RedisPool;
 

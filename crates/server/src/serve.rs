@@ -37,7 +37,7 @@ pub fn build_state(config: &Config) -> Result<AppState, ServeError> {
     let redis = config
         .redis_url
         .as_deref()
-        .map(parley_realtime::redis_pool)
+        .map(|url| parley_realtime::RedisLink::new(url, &config.redis_prefix))
         .transpose()?;
     Ok(AppState::new(config.api.clone(), db, redis)?)
 }

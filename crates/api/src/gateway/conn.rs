@@ -160,7 +160,7 @@ pub async fn run(
         state.hub.unregister(handle.id);
         return;
     }
-    if state.presence.connect(user_id) {
+    if super::came_online(&state, user_id).await {
         announce_presence(&state, user_id, "online");
     }
     let (replay_tx, mut replay_rx) = mpsc::channel(16);
@@ -239,7 +239,7 @@ pub async fn run(
         }
     };
     state.hub.unregister(socket.handle.id);
-    if state.presence.disconnect(user_id) {
+    if super::went_offline(&state, user_id).await {
         announce_presence(&state, user_id, "offline");
     }
     let reason = match close_code {

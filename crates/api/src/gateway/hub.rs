@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytestring::ByteString;
-use parley_realtime::{BusEvent, RoomEffect};
+use parley_realtime::{BusEvent, Interest, RemoteSink, RoomEffect};
 use parley_store::Db;
 use tokio::sync::{Notify, mpsc};
 
@@ -116,13 +116,6 @@ struct Inner {
     conns: HashMap<ConnId, (ConnHandle, HashSet<i64>)>,
     rooms: HashMap<i64, RoomSlot>,
     users: HashMap<i64, HashSet<ConnId>>,
-}
-
-/// Changes of what this instance listens to (for the Redis subscriber).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Interest {
-    Room(i64, bool),
-    User(i64, bool),
 }
 
 pub struct Hub {
@@ -601,5 +594,21 @@ pub fn effect_of(kind: &str, frame: &str) -> RoomEffect {
             .map_or(RoomEffect::None, RoomEffect::Removes),
         "room.deleted" => RoomEffect::Deleted,
         _ => RoomEffect::None,
+    }
+}
+
+/// Events from other instances enter the hub here.
+pub struct HubSink(pub Arc<Hub>);
+
+impl RemoteSink for HubSink {
+    fn deliver(&self, event: BusEvent) {
+        self.0.dispatch(&event);
+    }
+
+    fn subscribed(&self, room_id: Option<i64>) {
+        match room_id {
+            Some(room_id) => self.0.schedule_fill(room_id, Duration::ZERO),
+            None => self.0.fill_all(),
+        }
     }
 }

@@ -41,9 +41,29 @@ pub async fn upgrade(
     Ok(response)
 }
 
-/// Feeds this instance's bus to its hub. Lagging (a burst beyond the channel) heals by
-/// reading every room's log.
+/// How long an instance's claim on an online user lasts without a refresh.
+const PRESENCE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Starts the instance's realtime tasks: the dispatcher from the local bus to the hub
+/// and, with Redis, the publisher, the one subscriber, and the presence refresh.
 pub fn start_dispatcher(state: &AppState) {
+    if let Some(link) = state.redis_link.clone() {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        state.hub.watch_interest(tx);
+        actix_web::rt::spawn(link.clone().run_publisher());
+        let sink = std::sync::Arc::new(hub::HubSink(state.hub.clone()));
+        actix_web::rt::spawn(link.clone().run_subscriber(rx, sink));
+        let presence = state.presence.clone();
+        actix_web::rt::spawn(async move {
+            let mut tick = actix_web::rt::time::interval(PRESENCE_TTL / 3);
+            loop {
+                tick.tick().await;
+                for user_id in presence.online_users() {
+                    link.hold(user_id, PRESENCE_TTL).await;
+                }
+            }
+        });
+    }
     let mut events = state.bus.subscribe();
     let hub = state.hub.clone();
     actix_web::rt::spawn(async move {
@@ -58,4 +78,33 @@ pub fn start_dispatcher(state: &AppState) {
             }
         }
     });
+}
+
+/// This socket made the user online here; true when they were offline everywhere.
+pub async fn came_online(state: &AppState, user_id: i64) -> bool {
+    if !state.presence.connect(user_id) {
+        return false;
+    }
+    match &state.redis_link {
+        // Unknown (Redis down): say online; a duplicate presence event is harmless.
+        Some(link) => link
+            .hold(user_id, PRESENCE_TTL)
+            .await
+            .is_none_or(|holders| holders <= 1),
+        None => true,
+    }
+}
+
+/// This socket closed; true when the user has no socket left anywhere.
+pub async fn went_offline(state: &AppState, user_id: i64) -> bool {
+    if !state.presence.disconnect(user_id) {
+        return false;
+    }
+    match &state.redis_link {
+        Some(link) => link
+            .release(user_id)
+            .await
+            .is_none_or(|holders| holders == 0),
+        None => true,
+    }
 }

@@ -10,6 +10,27 @@ use serde_json::Value;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// The shared Redis of the test machine, or `None` (a failure under CI).
+pub fn test_redis() -> Option<String> {
+    match std::env::var("TEST_REDIS_URL") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var_os("CI").is_some() => panic!("TEST_REDIS_URL must be set under CI"),
+        Err(_) => {
+            eprintln!("skipping Redis test: TEST_REDIS_URL is unset");
+            None
+        }
+    }
+}
+
+/// A key prefix of this test's own, so parallel tests share one Redis safely.
+pub fn unique_prefix() -> String {
+    format!(
+        "parley_test_{}_{}",
+        std::process::id(),
+        rand::random::<u32>()
+    )
+}
+
 /// Declares `mod NAME { sqlite, postgres }` tests that call `NAME(backend)`.
 #[macro_export]
 macro_rules! on_both_backends {
@@ -30,7 +51,7 @@ macro_rules! on_both_backends {
 pub struct TestApp {
     pub server: actix_test::TestServer,
     pub state: AppState,
-    pub db: TestDb,
+    pub db: std::sync::Arc<TestDb>,
     pub outbox: tempfile::TempDir,
 }
 
@@ -91,12 +112,29 @@ impl TestApp {
     }
 
     pub async fn start_on(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::instance(std::sync::Arc::new(db), None, tweak).await
+    }
+
+    /// Another instance over the same database, sharing `redis` (url, prefix) with
+    /// this one when given.
+    pub async fn peer(&self, redis: Option<(&str, &str)>) -> TestApp {
+        Self::instance(self.db.clone(), redis, |_| {}).await
+    }
+
+    /// An instance over `db`, with Redis fan-out when `redis` is given.
+    pub async fn instance(
+        db: std::sync::Arc<TestDb>,
+        redis: Option<(&str, &str)>,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> TestApp {
         let outbox = tempfile::tempdir().unwrap();
         let mut settings = Settings::for_public_url("http://parley.test");
         settings.mail.outbox_dir = outbox.path().to_owned();
         tweak(&mut settings);
         let pool = db.migrated(4);
-        let state = AppState::new(settings, pool, None).expect("state");
+        let link = redis
+            .map(|(url, prefix)| parley_realtime::RedisLink::new(url, prefix).expect("redis url"));
+        let state = AppState::new(settings, pool, link).expect("state");
         parley_api::gateway::start_dispatcher(&state);
         let app_state = state.clone();
         let server = actix_test::start(move || parley_api::app::build(app_state.clone()));

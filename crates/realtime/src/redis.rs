@@ -1,0 +1,277 @@
+//! Fan-out across instances through Redis pub/sub (DESIGN §4): per-room and per-user
+//! channels under `PARLEY_REDIS_PREFIX`, a small pool for publishing, and **one
+//! subscriber connection per instance** subscribed to exactly the rooms and users with
+//! local sockets. Redis pub/sub is at-most-once; what it loses, the receiving side
+//! heals from the room's event log (on the next event's gap, and on every
+//! (re)subscription).
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use deadpool_redis::redis::{self, AsyncCommands};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use crate::bus::BusEvent;
+
+/// Changes of what an instance listens to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interest {
+    Room(i64, bool),
+    User(i64, bool),
+}
+
+/// Where events from other instances go (the hub).
+pub trait RemoteSink: Send + Sync + 'static {
+    fn deliver(&self, event: BusEvent);
+    /// A room channel (or, with `None`, every channel after a reconnection) is now
+    /// subscribed: read the log for what may have passed meanwhile.
+    fn subscribed(&self, room_id: Option<i64>);
+}
+
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    /// The publishing instance: it serves its own sockets directly.
+    o: String,
+    e: BusEvent,
+}
+
+/// One instance's link to Redis.
+pub struct RedisLink {
+    pub url: String,
+    pub prefix: String,
+    pub instance: String,
+    pub pool: deadpool_redis::Pool,
+    publish_rx: Mutex<Option<mpsc::Receiver<Arc<BusEvent>>>>,
+    publish_tx: mpsc::Sender<Arc<BusEvent>>,
+    subscribed: AtomicBool,
+}
+
+impl RedisLink {
+    pub fn new(url: &str, prefix: &str) -> Result<Arc<Self>, crate::RealtimeError> {
+        let pool = crate::redis_pool(url)?;
+        let (publish_tx, publish_rx) = mpsc::channel(65_536);
+        Ok(Arc::new(RedisLink {
+            url: url.to_owned(),
+            prefix: prefix.to_owned(),
+            instance: format!("{:016x}", rand_u64()),
+            pool,
+            publish_rx: Mutex::new(Some(publish_rx)),
+            publish_tx,
+            subscribed: AtomicBool::new(false),
+        }))
+    }
+
+    /// The queue the bus forwards events into.
+    pub fn publisher(&self) -> mpsc::Sender<Arc<BusEvent>> {
+        self.publish_tx.clone()
+    }
+
+    /// Whether the subscriber connection is up.
+    pub fn is_subscribed(&self) -> bool {
+        self.subscribed.load(Ordering::Relaxed)
+    }
+
+    pub fn room_channel(&self, room_id: i64) -> String {
+        format!("{}:room:{room_id}", self.prefix)
+    }
+
+    pub fn user_channel(&self, user_id: i64) -> String {
+        format!("{}:user:{user_id}", self.prefix)
+    }
+
+    fn channels(&self, event: &BusEvent) -> Vec<String> {
+        match event {
+            BusEvent::Room { room_id, .. } | BusEvent::Ephemeral { room_id, .. } => {
+                vec![self.room_channel(*room_id)]
+            }
+            BusEvent::User { user_ids, .. } => {
+                user_ids.iter().map(|u| self.user_channel(*u)).collect()
+            }
+            BusEvent::Membership { user_id, .. } | BusEvent::SessionsRevoked { user_id, .. } => {
+                vec![self.user_channel(*user_id)]
+            }
+        }
+    }
+
+    /// Publishes queued events until the bus goes away. A failed publish is logged and
+    /// dropped: this instance's own sockets were already served.
+    pub async fn run_publisher(self: Arc<Self>) {
+        let Some(mut rx) = self
+            .publish_rx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        else {
+            return;
+        };
+        while let Some(event) = rx.recv().await {
+            let envelope = Envelope {
+                o: self.instance.clone(),
+                e: (*event).clone(),
+            };
+            let Ok(payload) = serde_json::to_string(&envelope) else {
+                continue;
+            };
+            for channel in self.channels(&event) {
+                let sent = async {
+                    let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
+                    conn.publish::<_, _, i64>(&channel, &payload)
+                        .await
+                        .map_err(|e| e.to_string())
+                };
+                if let Err(err) = tokio::time::timeout(Duration::from_secs(2), sent)
+                    .await
+                    .unwrap_or(Err("timeout".into()))
+                {
+                    tracing::warn!(error = %err, "redis publish failed");
+                }
+            }
+        }
+    }
+
+    /// The instance's one subscriber: follows `interest`, delivers other instances'
+    /// events to `sink`, and reconnects with backoff.
+    pub async fn run_subscriber(
+        self: Arc<Self>,
+        mut interest: mpsc::UnboundedReceiver<Interest>,
+        sink: Arc<dyn RemoteSink>,
+    ) {
+        let mut wanted: HashSet<String> = HashSet::new();
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let connected = match redis::Client::open(self.url.as_str()) {
+                Ok(client) => {
+                    tokio::time::timeout(Duration::from_secs(3), client.get_async_pubsub())
+                        .await
+                        .ok()
+                        .and_then(Result::ok)
+                }
+                Err(_) => None,
+            };
+            if let Some(pubsub) = connected {
+                let (mut sink_half, mut stream) = pubsub.split();
+                let mut ok = true;
+                for channel in &wanted {
+                    if sink_half.subscribe(channel).await.is_err() {
+                        ok = false;
+                        break;
+                    }
+                }
+                if ok {
+                    backoff = Duration::from_millis(100);
+                    self.subscribed.store(true, Ordering::Relaxed);
+                    tracing::info!(channels = wanted.len(), "redis subscriber connected");
+                    sink.subscribed(None);
+                    loop {
+                        tokio::select! {
+                            change = interest.recv() => {
+                                let Some(change) = change else { return };
+                                let (channel, on, room) = match change {
+                                    Interest::Room(id, on) => (self.room_channel(id), on, Some(id)),
+                                    Interest::User(id, on) => (self.user_channel(id), on, None),
+                                };
+                                let result = if on {
+                                    wanted.insert(channel.clone());
+                                    sink_half.subscribe(&channel).await
+                                } else {
+                                    wanted.remove(&channel);
+                                    sink_half.unsubscribe(&channel).await
+                                };
+                                if result.is_err() {
+                                    break;
+                                }
+                                if on && let Some(room_id) = room {
+                                    sink.subscribed(Some(room_id));
+                                }
+                            }
+                            message = stream.next() => {
+                                let Some(message) = message else { break };
+                                let Ok(payload) = message.get_payload::<String>() else { continue };
+                                match serde_json::from_str::<Envelope>(&payload) {
+                                    Ok(envelope) if envelope.o != self.instance => sink.deliver(envelope.e),
+                                    Ok(_) => {}
+                                    Err(err) => tracing::warn!(error = %err, "undecodable bus message"),
+                                }
+                            }
+                        }
+                    }
+                }
+                self.subscribed.store(false, Ordering::Relaxed);
+                tracing::warn!("redis subscriber disconnected; reconnecting");
+            }
+            // Keep following interest while disconnected.
+            let sleep = tokio::time::sleep(backoff);
+            tokio::pin!(sleep);
+            loop {
+                tokio::select! {
+                    _ = &mut sleep => break,
+                    change = interest.recv() => match change {
+                        None => return,
+                        Some(Interest::Room(id, on)) => { toggle(&mut wanted, self.room_channel(id), on); }
+                        Some(Interest::User(id, on)) => { toggle(&mut wanted, self.user_channel(id), on); }
+                    },
+                }
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    fn presence_key(&self, user_id: i64) -> String {
+        format!("{}:presence:{user_id}", self.prefix)
+    }
+
+    /// Records this instance holding `user_id` (until `ttl`); answers how many instances
+    /// hold the user now.
+    pub async fn hold(&self, user_id: i64, ttl: Duration) -> Option<i64> {
+        let now = now_secs();
+        let key = self.presence_key(user_id);
+        let mut conn = self.pool.get().await.ok()?;
+        let _: i64 = conn
+            .zadd(&key, &self.instance, now + ttl.as_secs() as i64)
+            .await
+            .ok()?;
+        let _: i64 = conn.zrembyscore(&key, "-inf", now).await.ok()?;
+        let _: bool = conn.expire(&key, ttl.as_secs() as i64 * 2).await.ok()?;
+        conn.zcard(&key).await.ok()
+    }
+
+    /// Forgets this instance holding `user_id`; answers how many instances still do.
+    pub async fn release(&self, user_id: i64) -> Option<i64> {
+        let now = now_secs();
+        let key = self.presence_key(user_id);
+        let mut conn = self.pool.get().await.ok()?;
+        let _: i64 = conn.zrem(&key, &self.instance).await.ok()?;
+        let _: i64 = conn.zrembyscore(&key, "-inf", now).await.ok()?;
+        conn.zcard(&key).await.ok()
+    }
+}
+
+fn toggle(set: &mut HashSet<String>, channel: String, on: bool) {
+    if on {
+        set.insert(channel);
+    } else {
+        set.remove(&channel);
+    }
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.write_u32(std::process::id());
+    h.finish()
+}
