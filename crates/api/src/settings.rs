@@ -38,6 +38,10 @@ pub struct GatewaySettings {
     /// Unauthenticated sockets are closed after this long.
     pub auth_timeout_secs: u64,
     pub max_connections_per_user: usize,
+    /// The room event log keeps this many days ...
+    pub log_retention_days: i64,
+    /// ... and at most this many events per room.
+    pub log_retention_events: i64,
 }
 
 impl Default for GatewaySettings {
@@ -51,6 +55,8 @@ impl Default for GatewaySettings {
             pong_timeout_secs: 10,
             auth_timeout_secs: 10,
             max_connections_per_user: 20,
+            log_retention_days: 7,
+            log_retention_events: 10_000,
         }
     }
 }

@@ -109,6 +109,57 @@ impl Config {
             var("PARLEY_LOGIN_WINDOW_SECS"),
             auth.login_window_secs,
         )?;
+        let gw = &mut api.gateway;
+        gw.max_frame_bytes = parse(
+            "PARLEY_WS_MAX_FRAME_BYTES",
+            var("PARLEY_WS_MAX_FRAME_BYTES"),
+            gw.max_frame_bytes,
+        )?;
+        gw.queue_bytes = parse(
+            "PARLEY_WS_QUEUE_BYTES",
+            var("PARLEY_WS_QUEUE_BYTES"),
+            gw.queue_bytes,
+        )?;
+        gw.send_limit = parse(
+            "PARLEY_WS_SEND_LIMIT",
+            var("PARLEY_WS_SEND_LIMIT"),
+            gw.send_limit,
+        )?;
+        gw.send_window_secs = parse(
+            "PARLEY_WS_SEND_WINDOW_SECS",
+            var("PARLEY_WS_SEND_WINDOW_SECS"),
+            gw.send_window_secs,
+        )?;
+        gw.ping_interval_secs = parse(
+            "PARLEY_WS_PING_SECS",
+            var("PARLEY_WS_PING_SECS"),
+            gw.ping_interval_secs,
+        )?;
+        gw.pong_timeout_secs = parse(
+            "PARLEY_WS_PONG_TIMEOUT_SECS",
+            var("PARLEY_WS_PONG_TIMEOUT_SECS"),
+            gw.pong_timeout_secs,
+        )?;
+        gw.auth_timeout_secs = parse(
+            "PARLEY_WS_AUTH_TIMEOUT_SECS",
+            var("PARLEY_WS_AUTH_TIMEOUT_SECS"),
+            gw.auth_timeout_secs,
+        )?;
+        gw.max_connections_per_user = parse(
+            "PARLEY_WS_MAX_CONNECTIONS_PER_USER",
+            var("PARLEY_WS_MAX_CONNECTIONS_PER_USER"),
+            gw.max_connections_per_user,
+        )?;
+        gw.log_retention_days = parse(
+            "PARLEY_EVENT_LOG_DAYS",
+            var("PARLEY_EVENT_LOG_DAYS"),
+            gw.log_retention_days,
+        )?;
+        gw.log_retention_events = parse(
+            "PARLEY_EVENT_LOG_EVENTS",
+            var("PARLEY_EVENT_LOG_EVENTS"),
+            gw.log_retention_events,
+        )?;
         let mail = &mut api.mail;
         mail.smtp_url = var("SMTP_URL");
         if let Some(from) = var("PARLEY_MAIL_FROM") {

@@ -30,6 +30,7 @@ on_both_backends!(
     seq_stays_dense_under_eight_concurrent_writers,
     secret_creation_agrees_across_racers,
     unique_violations_are_reported_as_such,
+    the_event_log_is_pruned_by_age_and_count,
 );
 
 fn seed_room(db: &Db) -> (i64, i64) {
@@ -209,4 +210,35 @@ fn unique_violations_are_reported_as_such(backend: Backend) {
     assert!(matches!(err, StoreError::UniqueViolation(_)), "got {err:?}");
     // The failed transaction rolled back: the counter did not move.
     assert_eq!(rooms::find(&mut conn, room_id).unwrap().last_seq, 1);
+}
+
+fn the_event_log_is_pruned_by_age_and_count(backend: Backend) {
+    use parley_store::repo::events;
+    let Some(test_db) = TestDb::new(backend) else {
+        return;
+    };
+    let db = test_db.migrated(2);
+    let (_, room_id) = seed_room(&db);
+    let mut conn = db.get().unwrap();
+    for i in 0..5 {
+        write_tx(&mut conn, |c| {
+            events::append(c, room_id, "test", serde_json::json!({"i": i}))
+        })
+        .unwrap();
+    }
+    let far_past = parley_store::now() - chrono::Duration::days(30);
+    assert_eq!(events::prune(&mut conn, far_past, 100).unwrap(), 0);
+    assert_eq!(
+        events::prune(&mut conn, far_past, 2).unwrap(),
+        3,
+        "keeps the newest two"
+    );
+    assert_eq!(events::oldest_seq(&mut conn, room_id).unwrap(), Some(4));
+    let future = parley_store::now() + chrono::Duration::days(1);
+    assert_eq!(
+        events::prune(&mut conn, future, 100).unwrap(),
+        2,
+        "everything is older than tomorrow"
+    );
+    assert_eq!(events::oldest_seq(&mut conn, room_id).unwrap(), None);
 }

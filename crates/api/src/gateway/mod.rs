@@ -47,6 +47,7 @@ const PRESENCE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 /// Starts the instance's realtime tasks: the dispatcher from the local bus to the hub
 /// and, with Redis, the publisher, the one subscriber, and the presence refresh.
 pub fn start_dispatcher(state: &AppState) {
+    start_retention(state);
     if let Some(link) = state.redis_link.clone() {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         state.hub.watch_interest(tx);
@@ -107,4 +108,32 @@ pub async fn went_offline(state: &AppState, user_id: i64) -> bool {
             .is_none_or(|holders| holders == 0),
         None => true,
     }
+}
+
+/// Prunes the room event logs hourly (any instance may; pruning is idempotent).
+fn start_retention(state: &AppState) {
+    let state = state.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let gateway = state.settings.gateway.clone();
+            let pruned = state
+                .db(move |conn| {
+                    let cutoff =
+                        parley_store::now() - chrono::Duration::days(gateway.log_retention_days);
+                    Ok(parley_store::repo::events::prune(
+                        conn,
+                        cutoff,
+                        gateway.log_retention_events,
+                    )?)
+                })
+                .await;
+            match pruned {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(events = n, "event log pruned"),
+                Err(err) => tracing::warn!(error = %err, "event log pruning failed"),
+            }
+        }
+    });
 }

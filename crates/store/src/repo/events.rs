@@ -79,3 +79,25 @@ pub fn oldest_seq(conn: &mut DbConn, room_id: i64) -> StoreResult<Option<i64>> {
         .select(diesel::dsl::min(room_events::event_seq))
         .first(conn)?)
 }
+
+/// Retention: drops events older than `cutoff`, and all but the newest `keep` events of
+/// every room. Answers how many were dropped. Clients that resume from before what is
+/// left get `resync_required`.
+pub fn prune(conn: &mut DbConn, cutoff: chrono::NaiveDateTime, keep: i64) -> StoreResult<usize> {
+    use crate::schema::rooms;
+    let mut dropped = diesel::delete(room_events::table.filter(room_events::created_at.lt(cutoff)))
+        .execute(conn)?;
+    let long: Vec<(i64, i64)> = rooms::table
+        .filter(rooms::last_event_seq.gt(keep))
+        .select((rooms::id, rooms::last_event_seq))
+        .load(conn)?;
+    for (room_id, last) in long {
+        dropped += diesel::delete(
+            room_events::table
+                .filter(room_events::room_id.eq(room_id))
+                .filter(room_events::event_seq.le(last - keep)),
+        )
+        .execute(conn)?;
+    }
+    Ok(dropped)
+}
