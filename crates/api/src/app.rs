@@ -43,7 +43,13 @@ pub fn build(
         .app_data(web::PayloadConfig::new(settings.json_limit))
         .app_data(route_table)
         .route("/ws", web::get().to(crate::gateway::upgrade))
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", doc))
+        .app_data(web::Data::new(crate::openapi::DocumentJson(
+            serde_json::to_string(&doc).unwrap_or_default(),
+        )))
+        .service(
+            SwaggerUi::new("/docs/{_:.*}")
+                .config(utoipa_swagger_ui::Config::from("/api/openapi.json")),
+        )
         .default_service(web::to(fallback::not_matched))
         .wrap(ErrorHandlers::new().default_handler(problemize))
         .wrap(cors(&settings))

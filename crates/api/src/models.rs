@@ -57,6 +57,10 @@ pub struct PublicUser {
     pub bio: String,
     pub avatar_url: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Whether the user has a socket open anywhere (in profile and member answers; not
+    /// in events, where `presence` events carry it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub online: Option<bool>,
 }
 
 impl From<&UserRow> for PublicUser {
@@ -68,6 +72,7 @@ impl From<&UserRow> for PublicUser {
             bio: row.bio.clone(),
             avatar_url: row.avatar_url.clone(),
             created_at: utc(row.created_at),
+            online: None,
         }
     }
 }

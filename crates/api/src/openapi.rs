@@ -61,3 +61,13 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .split_for_parts()
         .1
 }
+
+/// The document as served, serialised once at start-up.
+pub struct DocumentJson(pub String);
+
+/// `GET /api/openapi.json` (registered inside the `/api` scope, outside the document).
+pub async fn serve(doc: actix_web::web::Data<DocumentJson>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .body(doc.0.clone())
+}

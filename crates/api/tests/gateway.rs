@@ -373,6 +373,25 @@ async fn typing_reads_and_presence(backend: Backend) {
     // Typing in a room one is not in is refused.
     a.send(json!({"type": "typing", "room_id": 999999})).await;
     assert_eq!(a.recv_type("error").await["code"], "not_found");
+    // Profiles and member lists carry presence.
+    assert_eq!(
+        app.get(&format!("/api/users/{}", alice.id), Some(&bob.token))
+            .await
+            .body["online"],
+        true
+    );
+    let members = app
+        .get(&format!("/api/rooms/{rid}/members"), Some(&bob.token))
+        .await
+        .expect(200)
+        .clone();
+    assert!(
+        members["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["user"]["online"] == true)
+    );
     drop(a);
     let offline = b.recv_type("presence").await;
     assert_eq!(

@@ -1093,3 +1093,32 @@ async fn the_event_log_serves_every_change(backend: Backend) {
         .await
         .expect_problem(404, "not_found");
 }
+
+#[actix_web::test]
+async fn unverified_users_may_not_post_when_verification_is_required() {
+    let app = TestApp::start_on(parley_store::testing::TestDb::sqlite(), |s| {
+        s.auth.require_email_verification = true
+    })
+    .await;
+    let alice = user(&app, "alice").await;
+    let rid = room(&app, &alice, "private", &[]).await;
+    app.post(
+        "/api/messages",
+        Some(&alice.token),
+        json!({"room_id": rid, "body": "hi"}),
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    let token = app.mailed_token("alice@example.com", "Confirm").await;
+    app.post("/api/email/verify", None, json!({"token": token}))
+        .await
+        .expect(204);
+    // The session's next request sees the verified address.
+    app.post(
+        "/api/messages",
+        Some(&alice.token),
+        json!({"room_id": rid, "body": "hi"}),
+    )
+    .await
+    .expect(201);
+}

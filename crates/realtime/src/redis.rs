@@ -239,6 +239,14 @@ impl RedisLink {
         conn.zcard(&key).await.ok()
     }
 
+    /// How many instances hold `user_id` now (claims not expired).
+    pub async fn holders(&self, user_id: i64) -> Option<i64> {
+        let mut conn = self.pool.get().await.ok()?;
+        conn.zcount(self.presence_key(user_id), now_secs(), "+inf")
+            .await
+            .ok()
+    }
+
     /// Forgets this instance holding `user_id`; answers how many instances still do.
     pub async fn release(&self, user_id: i64) -> Option<i64> {
         let now = now_secs();

@@ -137,3 +137,14 @@ fn start_retention(state: &AppState) {
         }
     });
 }
+
+/// Whether `user_id` has a socket open on any instance.
+pub async fn is_online(state: &AppState, user_id: i64) -> bool {
+    if state.presence.is_online(user_id) {
+        return true;
+    }
+    match &state.redis_link {
+        Some(link) => link.holders(user_id).await.is_some_and(|n| n > 0),
+        None => false,
+    }
+}

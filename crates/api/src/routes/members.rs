@@ -52,10 +52,11 @@ pub async fn list_room_members(
         })
         .await?;
     let (rows, next_cursor) = paging::page(rows, limit, |(m, _)| m.user_id);
-    Ok(web::Json(MemberPage {
-        items: rows.iter().map(|(m, u)| Member::from_rows(m, u)).collect(),
-        next_cursor,
-    }))
+    let mut items: Vec<Member> = rows.iter().map(|(m, u)| Member::from_rows(m, u)).collect();
+    for member in &mut items {
+        member.user.online = Some(crate::gateway::is_online(&state, member.user.id).await);
+    }
+    Ok(web::Json(MemberPage { items, next_cursor }))
 }
 
 /// Add a member (room admins)

@@ -19,6 +19,10 @@ pub mod users;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(
         scope::scope("/api")
+            .route(
+                "/openapi.json",
+                actix_web::web::get().to(crate::openapi::serve),
+            )
             .service(health::get_health)
             .service(auth::register_user)
             .service(auth::login_user)

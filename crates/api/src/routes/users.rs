@@ -176,7 +176,9 @@ pub async fn get_user(
             Err(e) => Err(e.into()),
         })
         .await?;
-    Ok(web::Json(PublicUser::from(&row)))
+    let mut user = PublicUser::from(&row);
+    user.online = Some(crate::gateway::is_online(&state, user.id).await);
+    Ok(web::Json(user))
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
