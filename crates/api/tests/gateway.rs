@@ -23,17 +23,10 @@ on_both_backends!(
     session_revocation_and_shutdown_close_sockets,
 );
 
-struct Who {
-    token: String,
-    id: i64,
-}
+use common::Member as Who;
 
 async fn who(app: &TestApp, name: &str) -> Who {
-    let pair = app.register(name).await;
-    Who {
-        token: pair["access_token"].as_str().unwrap().to_owned(),
-        id: pair["user"]["id"].as_i64().unwrap(),
-    }
+    app.member(name).await
 }
 
 async fn shared_room(app: &TestApp, owner: &Who, others: &[&Who]) -> i64 {

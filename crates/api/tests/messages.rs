@@ -26,17 +26,10 @@ on_both_backends!(
     the_event_log_serves_every_change,
 );
 
-struct Pair {
-    token: String,
-    id: i64,
-}
+use common::Member as Pair;
 
 async fn user(app: &TestApp, name: &str) -> Pair {
-    let pair = app.register(name).await;
-    Pair {
-        token: pair["access_token"].as_str().unwrap().to_owned(),
-        id: pair["user"]["id"].as_i64().unwrap(),
-    }
+    app.member(name).await
 }
 
 async fn room(app: &TestApp, owner: &Pair, visibility: &str, members: &[&Pair]) -> i64 {

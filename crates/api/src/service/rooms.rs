@@ -669,21 +669,7 @@ pub async fn open_direct(
                         let room = rooms::find(conn, room.id)?;
                         return Ok((view(conn, &room, Some(&member), user_id)?, false, out));
                     }
-                    let now = parley_store::now();
-                    let room = rooms::insert(
-                        conn,
-                        &NewRoom {
-                            org_id: None,
-                            kind: RoomKind::Direct.as_str(),
-                            visibility: Visibility::Private.as_str(),
-                            title: "",
-                            description: "",
-                            created_by: user_id,
-                            created_at: now,
-                            last_activity_at: now,
-                            dm_key: Some(&key),
-                        },
-                    )?;
+                    let room = insert_direct(conn, user_id, Some(&key))?;
                     let me = users::find(conn, user_id)?;
                     let member = add_member(conn, &mut out, room.id, &me, Role::Member)?;
                     add_member(conn, &mut out, room.id, &other_user, Role::Member)?;
@@ -736,21 +722,7 @@ pub async fn open_group_direct(
                     }
                     invitees.push(user);
                 }
-                let now = parley_store::now();
-                let room = rooms::insert(
-                    conn,
-                    &NewRoom {
-                        org_id: None,
-                        kind: RoomKind::Direct.as_str(),
-                        visibility: Visibility::Private.as_str(),
-                        title: "",
-                        description: "",
-                        created_by: user_id,
-                        created_at: now,
-                        last_activity_at: now,
-                        dm_key: None,
-                    },
-                )?;
+                let room = insert_direct(conn, user_id, None)?;
                 let mut out = Vec::new();
                 let me = users::find(conn, user_id)?;
                 let member = add_member(conn, &mut out, room.id, &me, Role::Member)?;
@@ -764,4 +736,23 @@ pub async fn open_group_direct(
         .await?;
     state.bus.publish_all(events);
     Ok(view)
+}
+
+/// A new direct chat (private, untitled: each viewer sees the other members' names).
+fn insert_direct(conn: &mut DbConn, created_by: i64, dm_key: Option<&str>) -> ApiResult<RoomRow> {
+    let now = parley_store::now();
+    Ok(rooms::insert(
+        conn,
+        &NewRoom {
+            org_id: None,
+            kind: RoomKind::Direct.as_str(),
+            visibility: Visibility::Private.as_str(),
+            title: "",
+            description: "",
+            created_by,
+            created_at: now,
+            last_activity_at: now,
+            dm_key,
+        },
+    )?)
 }

@@ -8,6 +8,12 @@ use parley_store::Backend;
 use parley_store::testing::TestDb;
 use serde_json::Value;
 
+/// A registered user as tests hold them.
+pub struct Member {
+    pub token: String,
+    pub id: i64,
+}
+
 pub const PASSWORD: &str = "correct horse battery staple";
 
 /// The shared Redis of the test machine, or `None` (a failure under CI).
@@ -160,6 +166,15 @@ impl TestApp {
             )
             .await;
         res.expect(201).clone()
+    }
+
+    /// Registers `username` and answers its token and id.
+    pub async fn member(&self, username: &str) -> Member {
+        let pair = self.register(username).await;
+        Member {
+            token: pair["access_token"].as_str().unwrap().to_owned(),
+            id: pair["user"]["id"].as_i64().unwrap(),
+        }
     }
 
     /// Registers `username` and answers its access token.
