@@ -91,7 +91,8 @@ async fn sockets_authenticate_by_header_or_first_frame(backend: Backend) {
         .await;
     assert!(allowed.is_ok());
     // Unknown frames and bad JSON answer errors, echoing `ref`.
-    ws.send(json!({"type": "nonsense", "ref": "r9"})).await;
+    ws.send_invalid(json!({"type": "nonsense", "ref": "r9"}))
+        .await;
     let err = ws.recv_type("error").await;
     assert_eq!(
         (err["code"].as_str(), err["ref"].as_str()),
@@ -143,7 +144,8 @@ async fn sends_are_acknowledged_and_fanned_out(backend: Backend) {
     );
     b1.quiet(Duration::from_millis(300), &["presence"]).await;
     // Errors echo client_msg_id.
-    a.send(json!({"type": "message.send", "room_id": rid, "body": "", "client_msg_id": "c2", "ref": "s2"})).await;
+    a.send_invalid(json!({"type": "message.send", "room_id": rid, "body": "", "client_msg_id": "c2", "ref": "s2"}))
+        .await;
     let err = a.recv_type("error").await;
     assert_eq!(
         (
@@ -732,4 +734,19 @@ async fn slow_consumers_are_cut_off_not_buffered() {
     assert!(inbox.queued_bytes.load(std::sync::atomic::Ordering::SeqCst) <= 4096);
     hub.unregister(handle.id);
     let _: Value = json!(null);
+}
+
+#[test]
+fn the_asyncapi_document_rejects_frames_it_does_not_describe() {
+    common::check_frame("server", &json!({"type": "pong"}));
+    for bad in [
+        json!({"type": "message.created", "room_id": 1}),
+        json!({"type": "member.left", "room_id": 1, "event_seq": 2, "user_id": 3, "reason": "vanished"}),
+        json!({"type": "no.such.frame"}),
+    ] {
+        assert!(
+            std::panic::catch_unwind(|| common::check_frame("server", &bad)).is_err(),
+            "{bad} accepted"
+        );
+    }
 }

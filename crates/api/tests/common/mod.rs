@@ -342,8 +342,65 @@ pub enum WsEvent {
     Silent,
 }
 
+/// Validators for every frame of `openapi/asyncapi.yaml`, by message name.
+fn frame_schemas() -> &'static std::collections::HashMap<String, jsonschema::Validator> {
+    static SCHEMAS: std::sync::OnceLock<std::collections::HashMap<String, jsonschema::Validator>> =
+        std::sync::OnceLock::new();
+    SCHEMAS.get_or_init(|| {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/asyncapi.yaml");
+        let text = std::fs::read_to_string(path).expect("asyncapi.yaml");
+        // The document is JSON syntax (a subset of YAML) after its comment line.
+        let json: String = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let doc: Value = serde_json::from_str(&json).expect("asyncapi.yaml is JSON syntax");
+        doc["components"]["messages"]
+            .as_object()
+            .expect("messages")
+            .keys()
+            .map(|name| {
+                let schema = serde_json::json!({
+                    "$ref": format!("#/components/messages/{name}/payload"),
+                    "components": doc["components"],
+                });
+                (
+                    name.clone(),
+                    jsonschema::validator_for(&schema).expect("valid schema"),
+                )
+            })
+            .collect()
+    })
+}
+
+/// Fails the test when `frame` does not match its AsyncAPI message.
+#[track_caller]
+pub fn check_frame(direction: &str, frame: &Value) {
+    let kind = frame["type"].as_str().unwrap_or_default();
+    let name = match (direction, kind) {
+        ("server", "typing" | "typing.stop" | "read") => {
+            format!("server_{}_event", kind.replace('.', "_"))
+        }
+        _ => format!("{direction}_{}", kind.replace('.', "_")),
+    };
+    let validator = frame_schemas()
+        .get(&name)
+        .unwrap_or_else(|| panic!("{name} is not in asyncapi.yaml: {frame}"));
+    if let Err(error) = validator.validate(frame) {
+        panic!("{name} does not match asyncapi.yaml: {error}\n{frame}");
+    }
+}
+
 impl Ws {
+    /// Sends a frame, checking it against the AsyncAPI document first.
     pub async fn send(&mut self, frame: Value) {
+        check_frame("client", &frame);
+        self.send_invalid(frame).await;
+    }
+
+    /// Sends a frame the document does not allow (to test refusals).
+    pub async fn send_invalid(&mut self, frame: Value) {
         use futures_util::SinkExt;
         self.framed
             .send(awc::ws::Message::Text(frame.to_string().into()))
@@ -366,7 +423,9 @@ impl Ws {
             };
             match item {
                 Some(Ok(awc::ws::Frame::Text(bytes))) => {
-                    return WsEvent::Frame(serde_json::from_slice(&bytes).expect("JSON frame"));
+                    let frame: Value = serde_json::from_slice(&bytes).expect("JSON frame");
+                    check_frame("server", &frame);
+                    return WsEvent::Frame(frame);
                 }
                 Some(Ok(awc::ws::Frame::Ping(p))) => {
                     let _ = self.framed.send(awc::ws::Message::Pong(p)).await;
