@@ -27,8 +27,15 @@ pub fn json_error(err: JsonPayloadError) -> ApiError {
 }
 
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|err: PathError, _req: &HttpRequest| {
-        // A path that cannot name anything (`/api/rooms/abc`) names nothing.
+    web::PathConfig::default().error_handler(|err: PathError, req: &HttpRequest| {
+        // `PATCH /api/rooms/direct` reached `/api/rooms/{room_id}`: the literal path exists
+        // with other methods. Otherwise a path that cannot name anything names nothing.
+        let routes = req.app_data::<web::Data<crate::fallback::RouteTable>>();
+        if let Some(methods) = routes.and_then(|r| r.allowed(req.path()))
+            && !methods.contains(req.method())
+        {
+            return ApiError::MethodNotAllowed(methods.to_vec()).into();
+        }
         ApiError::NotFound(format!("no such resource: {err}")).into()
     })
 }
@@ -37,4 +44,39 @@ pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req: &HttpRequest| {
         ApiError::BadRequest(format!("invalid query string: {err}")).into()
     })
+}
+
+/// A JSON request body that must be an object. `web::Json` alone lets serde build a
+/// struct from an array (`[null, null]`), which no client means.
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Json<T> {
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let value = web::Json::<serde_json::Value>::from_request(req, payload);
+        Box::pin(async move {
+            let value = value.await?.into_inner();
+            if !value.is_object() {
+                return Err(ApiError::BadRequest("the body must be a JSON object".into()).into());
+            }
+            serde_json::from_value(value)
+                .map(Json)
+                .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")).into())
+        })
+    }
 }

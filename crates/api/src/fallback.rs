@@ -38,12 +38,15 @@ impl RouteTable {
         RouteTable { routes }
     }
 
-    /// The methods `path` answers to, if any route has that shape.
+    /// The methods `path` answers to, if any route has that shape. A literal route
+    /// (`/api/rooms/direct`) wins over a templated one (`/api/rooms/{room_id}`).
     pub fn allowed(&self, path: &str) -> Option<&[Method]> {
-        self.routes
-            .iter()
-            .find(|(def, _)| def.is_match(path))
-            .map(|(_, methods)| methods.as_slice())
+        let mut matching = self.routes.iter().filter(|(def, _)| def.is_match(path));
+        let first = matching.next()?;
+        let literal = std::iter::once(first)
+            .chain(matching)
+            .find(|(def, _)| !def.pattern().unwrap_or_default().contains('{'));
+        Some(literal.unwrap_or(first).1.as_slice())
     }
 }
 

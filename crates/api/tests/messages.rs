@@ -1115,3 +1115,66 @@ async fn unverified_users_may_not_post_when_verification_is_required() {
     .await
     .expect(201);
 }
+
+#[actix_web::test]
+async fn hostile_inputs_found_by_fuzzing_answer_problems() {
+    let app = TestApp::start_on(parley_store::testing::TestDb::sqlite(), |_| {}).await;
+    let alice = user(&app, "alice").await;
+    let rid = room(&app, &alice, "private", &[]).await;
+    // Seqs at the edge of i64 never overflow.
+    let max = i64::MAX;
+    let log = app
+        .get(
+            &format!("/api/rooms/{rid}/events?after={max}&limit=1"),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(log.expect(200)["items"], json!([]));
+    app.get(
+        &format!("/api/messages/{rid}?after={max}"),
+        Some(&alice.token),
+    )
+    .await
+    .expect(200);
+    app.get(
+        &format!("/api/messages/{rid}?before={max}"),
+        Some(&alice.token),
+    )
+    .await
+    .expect(200);
+    app.get(
+        "/api/search?q=x&cursor=aTkyMjMzNzIwMzY4NTQ3NzU4MDc",
+        Some(&alice.token),
+    )
+    .await
+    .expect(200);
+    // A JSON array is not an object, even when every field is optional.
+    let res = app
+        .server
+        .patch("/api/users/me")
+        .insert_header(("Authorization", format!("Bearer {}", alice.token)))
+        .insert_header(("Content-Type", "application/json"))
+        .send_body("[null, null]")
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    // A literal path with another method is 405, not a templated sibling's 404.
+    let res = app
+        .call(
+            Method::PATCH,
+            "/api/rooms/direct",
+            Some(&alice.token),
+            Some(json!({})),
+        )
+        .await;
+    res.expect_problem(405, "method_not_allowed");
+    assert_eq!(res.header("allow"), Some("POST"));
+    // Logout's optional body follows its schema.
+    app.post(
+        "/api/logout",
+        Some(&alice.token),
+        json!({"refresh_token": "x".repeat(300)}),
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+}

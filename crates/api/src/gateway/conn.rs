@@ -402,7 +402,7 @@ impl Socket {
             return; // not a room of this user
         }
         let cursor = self.cursors.entry(room_id).or_default();
-        cursor.next = Some(last + 1);
+        cursor.next = Some(last.saturating_add(1));
         cursor.ahead.retain(|seq, _| *seq > last);
         self.fetch(room_id, last);
     }
@@ -419,7 +419,8 @@ impl Socket {
                     let last = parley_store::repo::rooms::find_optional(&mut conn, room_id)?
                         .map_or(0, |r| r.last_event_seq);
                     // The log no longer reaches back, or the client is ahead of the server.
-                    let resync = oldest.is_some_and(|o| o > after + 1) || after > last;
+                    let resync =
+                        oldest.is_some_and(|o| o > after.saturating_add(1)) || after > last;
                     let rows = if resync {
                         Vec::new()
                     } else {

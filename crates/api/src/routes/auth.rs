@@ -65,18 +65,15 @@ pub(crate) fn display_name_rule(v: &str) -> Result<(), validator::ValidationErro
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Registered and signed in", body = TokenPair),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Username or email taken", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        crate::responses::JsonBody,
     )
 )]
 #[post("/register")]
 pub async fn register_user(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<RegisterRequest>,
+    body: crate::extract::Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
     validate(&*body, |_| {})?;
     let body = body.into_inner();
@@ -117,16 +114,16 @@ pub struct LoginRequest {
     responses(
         (status = 200, description = "Signed in", body = TokenPair),
         (status = 401, description = "Wrong username or password (`invalid_credentials`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed attempts", body = Problem, content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        crate::responses::JsonBody,
     )
 )]
 #[post("/login")]
 pub async fn login_user(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<LoginRequest>,
+    body: crate::extract::Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     validate(&*body, |_| {})?;
     let body = body.into_inner();
@@ -156,23 +153,24 @@ pub struct RefreshRequest {
     responses(
         (status = 200, description = "New token pair", body = TokenPair),
         (status = 401, description = "Unknown, spent or expired refresh token", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        crate::responses::JsonBody,
     )
 )]
 #[post("/token/refresh")]
-pub async fn refresh_token(
+pub async fn rotate_refresh_token(
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: crate::extract::Json<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
     validate(&*body, |_| {})?;
     let pair = accounts::refresh(&state, body.into_inner().refresh_token).await?;
     Ok(no_store(HttpResponse::Ok()).json(pair))
 }
 
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 pub struct LogoutRequest {
     /// Also end the session of this refresh token (if it is the caller's).
     #[schema(max_length = 256)]
+    #[validate(length(max = 256))]
     pub refresh_token: Option<String>,
 }
 
@@ -186,7 +184,8 @@ pub struct LogoutRequest {
     request_body(content = Option<LogoutRequest>, description = "Optional"),
     responses(
         (status = 204, description = "Signed out"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        crate::responses::JsonBody,
+        crate::responses::Authed,
     )
 )]
 #[post("/logout")]
@@ -197,6 +196,7 @@ pub async fn logout_user(
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     let body: LogoutRequest = optional_json(&req, &body)?.unwrap_or_default();
+    validate(&body, |_| {})?;
     accounts::logout(&state, &auth, body.refresh_token).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -209,7 +209,7 @@ pub async fn logout_user(
     operation_id = "logout_all_sessions",
     responses(
         (status = 204, description = "Every session ended"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        crate::responses::Authed,
     )
 )]
 #[post("/logout/all")]

@@ -72,7 +72,7 @@ pub async fn add_room_member(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<i64>,
-    body: web::Json<UserIdRequest>,
+    body: crate::extract::Json<UserIdRequest>,
 ) -> ApiResult<HttpResponse> {
     let member = service::add(&state, auth.user_id, path.into_inner(), body.user_id).await?;
     Ok(HttpResponse::Created().json(member))
@@ -126,7 +126,7 @@ pub async fn update_room_member(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<(i64, i64)>,
-    body: web::Json<RoleRequest>,
+    body: crate::extract::Json<RoleRequest>,
 ) -> ApiResult<web::Json<Member>> {
     validate(&*body, |_| {})?;
     let (room_id, target) = path.into_inner();
@@ -161,7 +161,7 @@ pub async fn ban_room_member(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<i64>,
-    body: web::Json<BanRequest>,
+    body: crate::extract::Json<BanRequest>,
 ) -> ApiResult<HttpResponse> {
     validate(&*body, |_| {})?;
     let body = body.into_inner();
@@ -259,7 +259,7 @@ pub async fn create_room_invite(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<i64>,
-    body: web::Json<CreateInviteRequest>,
+    body: crate::extract::Json<CreateInviteRequest>,
 ) -> ApiResult<HttpResponse> {
     validate(&*body, |_| {})?;
     let invite = invites::create(

@@ -51,7 +51,7 @@ pub struct SendMessageRequest {
 pub async fn create_message(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: web::Json<SendMessageRequest>,
+    body: crate::extract::Json<SendMessageRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let sent = service::send(
@@ -176,7 +176,7 @@ pub async fn update_message(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<(i64, i64)>,
-    body: web::Json<EditMessageRequest>,
+    body: crate::extract::Json<EditMessageRequest>,
 ) -> ApiResult<web::Json<Message>> {
     let (room_id, seq) = path.into_inner();
     Ok(web::Json(

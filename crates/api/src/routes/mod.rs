@@ -26,7 +26,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(health::get_health)
             .service(auth::register_user)
             .service(auth::login_user)
-            .service(auth::refresh_token)
+            .service(auth::rotate_refresh_token)
             .service(auth::logout_user)
             .service(auth::logout_all_sessions)
             .service(passwords::verify_email)

@@ -42,7 +42,7 @@ pub struct CreateOrgRequest {
 pub async fn create_org(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: web::Json<CreateOrgRequest>,
+    body: crate::extract::Json<CreateOrgRequest>,
 ) -> ApiResult<HttpResponse> {
     validate(&*body, |_| {})?;
     let body = body.into_inner();
@@ -100,7 +100,7 @@ pub async fn update_org(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<i64>,
-    body: web::Json<UpdateOrgRequest>,
+    body: crate::extract::Json<UpdateOrgRequest>,
 ) -> ApiResult<web::Json<Org>> {
     validate(&*body, |_| {})?;
     let body = body.into_inner();
@@ -151,7 +151,7 @@ pub async fn add_org_member(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<i64>,
-    body: web::Json<UserIdRequest>,
+    body: crate::extract::Json<UserIdRequest>,
 ) -> ApiResult<HttpResponse> {
     let member = service::add_member(&state, auth.user_id, path.into_inner(), body.user_id).await?;
     Ok(HttpResponse::Created().json(member))
@@ -183,7 +183,7 @@ pub async fn update_org_member(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<(i64, i64)>,
-    body: web::Json<RoleRequest>,
+    body: crate::extract::Json<RoleRequest>,
 ) -> ApiResult<web::Json<OrgMember>> {
     validate(&*body, |_| {})?;
     let (org_id, target) = path.into_inner();
@@ -202,7 +202,7 @@ pub async fn create_org_invite(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<i64>,
-    body: web::Json<CreateInviteRequest>,
+    body: crate::extract::Json<CreateInviteRequest>,
 ) -> ApiResult<HttpResponse> {
     validate(&*body, |_| {})?;
     let invite = invites::create(
@@ -258,7 +258,7 @@ pub async fn create_announcement(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<i64>,
-    body: web::Json<AnnouncementRequest>,
+    body: crate::extract::Json<AnnouncementRequest>,
 ) -> ApiResult<HttpResponse> {
     validate(&*body, |_| {})?;
     let posted = service::announce(

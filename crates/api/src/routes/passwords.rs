@@ -34,15 +34,14 @@ pub struct VerifyEmailRequest {
     request_body = VerifyEmailRequest,
     responses(
         (status = 204, description = "Verified"),
-        (status = 400, description = "Unknown, used or expired token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The new address was registered by someone else meanwhile", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        crate::responses::JsonBody,
     )
 )]
 #[post("/email/verify")]
 pub async fn verify_email(
     state: web::Data<AppState>,
-    body: web::Json<VerifyEmailRequest>,
+    body: crate::extract::Json<VerifyEmailRequest>,
 ) -> ApiResult<HttpResponse> {
     validate(&*body, |_| {})?;
     accounts::verify_email(&state, body.into_inner().token).await?;
@@ -55,7 +54,7 @@ pub async fn verify_email(
     operation_id = "resend_verification",
     responses(
         (status = 202, description = "A link was mailed (if the address is not verified yet)"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        crate::responses::Authed,
     )
 )]
 #[post("/email/verify/resend")]
@@ -93,13 +92,13 @@ pub struct ForgotPasswordRequest {
     request_body = ForgotPasswordRequest,
     responses(
         (status = 202, description = "Accepted"),
-        (status = 422, description = "Not an email address", body = Problem, content_type = "application/problem+json"),
+        crate::responses::JsonBody,
     )
 )]
 #[post("/password/forgot")]
 pub async fn forgot_password(
     state: web::Data<AppState>,
-    body: web::Json<ForgotPasswordRequest>,
+    body: crate::extract::Json<ForgotPasswordRequest>,
 ) -> ApiResult<HttpResponse> {
     validate(&*body, |_| {})?;
     accounts::forgot_password(&state, body.into_inner().email).await?;
@@ -130,14 +129,13 @@ pub struct ResetPasswordRequest {
     request_body = ResetPasswordRequest,
     responses(
         (status = 204, description = "Password changed; all sessions ended"),
-        (status = 400, description = "Unknown, used or expired token", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        crate::responses::JsonBody,
     )
 )]
 #[post("/password/reset")]
 pub async fn reset_password(
     state: web::Data<AppState>,
-    body: web::Json<ResetPasswordRequest>,
+    body: crate::extract::Json<ResetPasswordRequest>,
 ) -> ApiResult<HttpResponse> {
     validate(&*body, |_| {})?;
     let body = body.into_inner();
@@ -162,9 +160,9 @@ pub struct ResetLink {
     params(("user_id" = i64, Path, description = "User id", minimum = 1)),
     responses(
         (status = 201, description = "The link", body = ResetLink),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        crate::responses::Authed,
     )
 )]
 #[post("/admin/users/{user_id}/password-reset")]

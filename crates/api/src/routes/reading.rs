@@ -44,7 +44,7 @@ pub async fn mark_read(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<i64>,
-    body: web::Json<ReadRequest>,
+    body: crate::extract::Json<ReadRequest>,
 ) -> ApiResult<web::Json<ReadPosition>> {
     validate(&*body, |_| {})?;
     let last_read_seq = service::mark_read(
@@ -132,7 +132,7 @@ pub async fn update_membership(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<i64>,
-    body: web::Json<MembershipRequest>,
+    body: crate::extract::Json<MembershipRequest>,
 ) -> ApiResult<web::Json<Membership>> {
     validate(&*body, |_| {})?;
     let member = service::set_notify(
@@ -199,7 +199,7 @@ pub async fn list_room_events(
             ))
         })
         .await?;
-    let resync_required = oldest.is_some_and(|o| o > after + 1);
+    let resync_required = oldest.is_some_and(|o| o > after.saturating_add(1));
     let has_more = rows.len() as i64 > limit;
     let items = rows
         .iter()
@@ -298,7 +298,7 @@ pub async fn search_messages(
                 .collect(),
         })
         .collect();
-    let next_cursor = more.then(|| paging::encode_id(offset + limit));
+    let next_cursor = more.then(|| paging::encode_id(offset.saturating_add(limit)));
     Ok(web::Json(SearchPage { items, next_cursor }))
 }
 
@@ -339,7 +339,7 @@ pub async fn list_notifications(
     let items: Vec<Notification> = items.into_iter().take(limit as usize).collect();
     Ok(web::Json(NotificationPage {
         items,
-        next_cursor: more.then(|| paging::encode_id(offset + limit)),
+        next_cursor: more.then(|| paging::encode_id(offset.saturating_add(limit))),
     }))
 }
 
@@ -361,7 +361,7 @@ pub struct ReadNotificationsRequest {
 pub async fn read_notifications(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: web::Json<ReadNotificationsRequest>,
+    body: crate::extract::Json<ReadNotificationsRequest>,
 ) -> ApiResult<HttpResponse> {
     validate(&*body, |_| {})?;
     let body = body.into_inner();

@@ -69,7 +69,7 @@ pub struct CreateRoomRequest {
 pub async fn create_room(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: web::Json<CreateRoomRequest>,
+    body: crate::extract::Json<CreateRoomRequest>,
 ) -> ApiResult<HttpResponse> {
     validate(&*body, |_| {})?;
     let body = body.into_inner();
@@ -204,7 +204,7 @@ pub async fn update_room(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<i64>,
-    body: web::Json<UpdateRoomRequest>,
+    body: crate::extract::Json<UpdateRoomRequest>,
 ) -> ApiResult<web::Json<RoomView>> {
     validate(&*body, |_| {})?;
     let body = body.into_inner();
@@ -298,7 +298,7 @@ pub async fn transfer_room(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<i64>,
-    body: web::Json<UserIdRequest>,
+    body: crate::extract::Json<UserIdRequest>,
 ) -> ApiResult<web::Json<RoomView>> {
     Ok(web::Json(
         service::transfer(&state, auth.user_id, path.into_inner(), body.user_id).await?,
@@ -337,7 +337,7 @@ pub struct DirectRequest {
 pub async fn open_direct_room(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: web::Json<DirectRequest>,
+    body: crate::extract::Json<DirectRequest>,
 ) -> ApiResult<HttpResponse> {
     validate(&*body, |errors| {
         if body.user_id.is_some() == body.user_ids.is_some() {

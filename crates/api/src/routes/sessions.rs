@@ -15,7 +15,7 @@ use parley_store::repo::sessions;
     operation_id = "list_sessions",
     responses(
         (status = 200, description = "Live sessions, most recently used first", body = SessionList),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        crate::responses::Authed,
     )
 )]
 #[get("/sessions")]
@@ -39,8 +39,8 @@ pub async fn list_sessions(
     params(("session_id" = i64, Path, description = "Session id", minimum = 1)),
     responses(
         (status = 204, description = "Ended"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not one of the caller's sessions", body = Problem, content_type = "application/problem+json"),
+        crate::responses::Authed,
     )
 )]
 #[delete("/sessions/{session_id}")]
@@ -71,7 +71,7 @@ pub async fn delete_session(
     operation_id = "delete_other_sessions",
     responses(
         (status = 204, description = "Other sessions ended"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        crate::responses::Authed,
     )
 )]
 #[delete("/sessions")]

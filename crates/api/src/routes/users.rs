@@ -22,7 +22,7 @@ use parley_store::repo::users;
     operation_id = "get_me",
     responses(
         (status = 200, description = "The caller's account", body = User),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        crate::responses::Authed,
     )
 )]
 #[get("/users/me")]
@@ -44,7 +44,7 @@ pub struct UpdateMeRequest {
     #[validate(length(max = 500))]
     pub bio: Option<String>,
     /// An `https://` or `http://` URL; `null` or `""` removes it.
-    #[schema(max_length = 2048, format = "uri")]
+    #[schema(max_length = 2048)]
     #[validate(custom(function = "avatar_rule"))]
     pub avatar_url: Option<String>,
     /// A new address: it replaces the current one once confirmed through the mailed link.
@@ -80,16 +80,16 @@ fn avatar_rule(v: &str) -> Result<(), validator::ValidationError> {
     request_body = UpdateMeRequest,
     responses(
         (status = 200, description = "The updated account", body = User),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Email taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        crate::responses::JsonBody,
+        crate::responses::Authed,
     )
 )]
 #[patch("/users/me")]
 pub async fn update_me(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: web::Json<UpdateMeRequest>,
+    body: crate::extract::Json<UpdateMeRequest>,
 ) -> ApiResult<web::Json<User>> {
     validate(&*body, |errors| {
         if body.email.is_some() && body.current_password.as_deref().is_none_or(str::is_empty) {
@@ -135,15 +135,15 @@ pub struct ChangePasswordRequest {
     request_body = ChangePasswordRequest,
     responses(
         (status = 204, description = "Changed"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, or the current password is wrong", body = Problem, content_type = "application/problem+json"),
+        crate::responses::JsonBody,
+        crate::responses::Authed,
     )
 )]
 #[post("/users/me/password")]
 pub async fn change_password(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: web::Json<ChangePasswordRequest>,
+    body: crate::extract::Json<ChangePasswordRequest>,
 ) -> ApiResult<HttpResponse> {
     validate(&*body, |_| {})?;
     let body = body.into_inner();
@@ -158,8 +158,8 @@ pub async fn change_password(
     params(("user_id" = i64, Path, description = "User id", minimum = 1)),
     responses(
         (status = 200, description = "The user", body = PublicUser),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such active user", body = Problem, content_type = "application/problem+json"),
+        crate::responses::Authed,
     )
 )]
 #[get("/users/{user_id}")]
@@ -208,8 +208,8 @@ pub struct SearchUsersQuery {
     responses(
         (status = 200, description = "A page of users", body = PublicUserPage),
         (status = 400, description = "Malformed cursor or query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+        crate::responses::Authed,
     )
 )]
 #[get("/users")]
@@ -257,7 +257,7 @@ fn decode_cursor(cursor: &str) -> ApiResult<String> {
     tag = "users",
     operation_id = "block_user",
     params(("user_id" = i64, Path, minimum = 1)),
-    responses((status = 204, description = "Blocked"), crate::responses::NotFound, crate::responses::Authed)
+    responses((status = 204, description = "Blocked"), crate::responses::NotFound, crate::responses::InvalidQuery, crate::responses::Authed)
 )]
 #[post("/users/{user_id}/block")]
 pub async fn block_user(
@@ -274,7 +274,7 @@ pub async fn block_user(
     tag = "users",
     operation_id = "unblock_user",
     params(("user_id" = i64, Path, minimum = 1)),
-    responses((status = 204, description = "Unblocked"), crate::responses::NotFound, crate::responses::Authed)
+    responses((status = 204, description = "Unblocked"), crate::responses::NotFound, crate::responses::InvalidQuery, crate::responses::Authed)
 )]
 #[delete("/users/{user_id}/block")]
 pub async fn unblock_user(
