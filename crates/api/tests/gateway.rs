@@ -634,6 +634,37 @@ async fn session_revocation_and_shutdown_close_sockets(backend: Backend) {
     // The other session's socket is untouched.
     ws_other.send(json!({"type": "ping"})).await;
     assert_eq!(ws_other.recv_type("pong").await["type"], "pong");
+    // Deactivating a user ends every session and closes its sockets.
+    let admin = app.register("root").await;
+    parley_store::repo::users::set_admin(
+        &mut app.conn(),
+        admin["user"]["id"].as_i64().unwrap(),
+        true,
+    )
+    .unwrap();
+    let admin_token = admin["access_token"].as_str().unwrap();
+    let bob = who(&app, "bob").await;
+    let mut bob_ws = app.ws(&bob.token).await;
+    let path = format!("/api/admin/users/{}/deactivate", bob.id);
+    app.post(&path, Some(&other), json!({}))
+        .await
+        .expect_problem(403, "forbidden");
+    app.post(&path, Some(admin_token), json!({}))
+        .await
+        .expect(204);
+    assert_eq!(bob_ws.closed().await, Some(4003));
+    app.get("/api/users/me", Some(&bob.token))
+        .await
+        .expect_problem(401, "unauthorized");
+    app.post(
+        &format!("/api/admin/users/{}/reactivate", bob.id),
+        Some(admin_token),
+        json!({}),
+    )
+    .await
+    .expect(204);
+    app.login("bob", common::PASSWORD).await.expect(200);
+    // Shutdown tells every socket 1001.
     app.state.hub.close_all(1001);
     assert_eq!(ws_other.closed().await, Some(1001));
 }

@@ -4,6 +4,7 @@
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+pub mod admin;
 pub mod auth;
 pub mod health;
 pub mod invites;
@@ -34,6 +35,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(passwords::forgot_password)
             .service(passwords::reset_password)
             .service(passwords::create_password_reset_link)
+            .service(admin::deactivate_user)
+            .service(admin::reactivate_user)
             .service(sessions::list_sessions)
             .service(sessions::delete_other_sessions)
             .service(sessions::delete_session)
