@@ -79,6 +79,7 @@ impl From<&UserRow> for PublicUser {
 
 /// A page of users.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"id": 2, "username": "bob", "display_name": "Bob", "bio": "", "avatar_url": null, "created_at": "2026-11-22T10:00:00Z", "online": true}], "next_cursor": "aTI"}))]
 pub struct PublicUserPage {
     pub items: Vec<PublicUser>,
     /// Pass as `cursor` for the next page; null on the last page.
@@ -110,6 +111,7 @@ pub struct TokenPair {
 
 /// One signed-in device or browser.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": 4, "created_at": "2026-11-22T10:00:00Z", "last_used_at": "2026-11-22T10:10:00Z", "expires_at": "2026-12-22T10:10:00Z", "user_agent": "Mozilla/5.0", "ip": "203.0.113.7", "current": true}))]
 pub struct Session {
     pub id: i64,
     pub created_at: DateTime<Utc>,
@@ -137,6 +139,7 @@ impl Session {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"id": 4, "created_at": "2026-11-22T10:00:00Z", "last_used_at": "2026-11-22T10:10:00Z", "expires_at": "2026-12-22T10:10:00Z", "user_agent": "Mozilla/5.0", "ip": "203.0.113.7", "current": true}]}))]
 pub struct SessionList {
     pub items: Vec<Session>,
 }
@@ -190,6 +193,7 @@ impl Room {
 
 /// The caller's membership of a room.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"role": "member", "joined_at": "2026-11-22T10:00:00Z", "last_read_seq": 40, "cleared_before_seq": 0, "notify": null}))]
 pub struct Membership {
     /// `owner`, `admin` or `member`.
     pub role: String,
@@ -216,6 +220,7 @@ impl From<&parley_store::models::MemberRow> for Membership {
 
 /// A room with the caller's view of it.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": 7, "org_id": null, "title": "general", "description": "", "kind": "group", "visibility": "public", "created_by": 1, "created_at": "2026-11-22T10:00:00Z", "member_count": 3, "last_seq": 42, "last_event_seq": 57, "archived": false, "membership": {"role": "member", "joined_at": "2026-11-22T10:00:00Z", "last_read_seq": 40, "cleared_before_seq": 0, "notify": null}}))]
 pub struct RoomView {
     #[serde(flatten)]
     pub room: Room,
@@ -225,6 +230,7 @@ pub struct RoomView {
 
 /// An entry of the caller's room list.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": 7, "org_id": null, "title": "general", "description": "", "kind": "group", "visibility": "public", "created_by": 1, "created_at": "2026-11-22T10:00:00Z", "member_count": 3, "last_seq": 42, "last_event_seq": 57, "archived": false, "membership": {"role": "member", "joined_at": "2026-11-22T10:00:00Z", "last_read_seq": 40, "cleared_before_seq": 0, "notify": null}, "unread_count": 2, "last_message": {"id": 101, "room_id": 7, "seq": 42, "author": {"id": 1, "username": "alice", "display_name": "Alice"}, "body": "hello @bob", "client_msg_id": "c-1", "parent_seq": null, "created_at": "2026-11-22T10:00:00Z", "edited_at": null, "deleted": false, "reply_count": 0, "last_reply_at": null, "reactions": [{"emoji": "👍", "count": 2, "me": true}]}}))]
 pub struct RoomListItem {
     #[serde(flatten)]
     pub room: Room,
@@ -235,11 +241,13 @@ pub struct RoomListItem {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"id": 7, "org_id": null, "title": "general", "description": "", "kind": "group", "visibility": "public", "created_by": 1, "created_at": "2026-11-22T10:00:00Z", "member_count": 3, "last_seq": 42, "last_event_seq": 57, "archived": false, "membership": {"role": "member", "joined_at": "2026-11-22T10:00:00Z", "last_read_seq": 40, "cleared_before_seq": 0, "notify": null}, "unread_count": 2, "last_message": {"id": 101, "room_id": 7, "seq": 42, "author": {"id": 1, "username": "alice", "display_name": "Alice"}, "body": "hello @bob", "client_msg_id": "c-1", "parent_seq": null, "created_at": "2026-11-22T10:00:00Z", "edited_at": null, "deleted": false, "reply_count": 0, "last_reply_at": null, "reactions": [{"emoji": "👍", "count": 2, "me": true}]}}]}))]
 pub struct RoomList {
     pub items: Vec<RoomListItem>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"id": 7, "org_id": null, "title": "general", "description": "", "kind": "group", "visibility": "public", "created_by": 1, "created_at": "2026-11-22T10:00:00Z", "member_count": 3, "last_seq": 42, "last_event_seq": 57, "archived": false}], "next_cursor": null}))]
 pub struct RoomPage {
     pub items: Vec<Room>,
     pub next_cursor: Option<String>,
@@ -247,6 +255,7 @@ pub struct RoomPage {
 
 /// A message's author, as messages carry it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"id": 1, "username": "alice", "display_name": "Alice"}))]
 pub struct Author {
     pub id: i64,
     pub username: String,
@@ -292,6 +301,7 @@ pub struct Message {
 
 /// One emoji's reactions on a message.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"emoji": "👍", "count": 2, "me": true}))]
 pub struct Reaction {
     pub emoji: String,
     pub count: i64,
@@ -327,6 +337,7 @@ impl Message {
 
 /// A room member.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"user": {"id": 2, "username": "bob", "display_name": "Bob", "bio": "", "avatar_url": null, "created_at": "2026-11-22T10:00:00Z", "online": true}, "role": "admin", "joined_at": "2026-11-22T10:00:00Z", "last_read_seq": 40}))]
 pub struct Member {
     pub user: PublicUser,
     /// `owner`, `admin` or `member`.
@@ -347,6 +358,7 @@ impl Member {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"user": {"id": 2, "username": "bob", "display_name": "Bob", "bio": "", "avatar_url": null, "created_at": "2026-11-22T10:00:00Z", "online": true}, "role": "admin", "joined_at": "2026-11-22T10:00:00Z", "last_read_seq": 40}], "next_cursor": "aTI"}))]
 pub struct MemberPage {
     pub items: Vec<Member>,
     pub next_cursor: Option<String>,
@@ -354,6 +366,7 @@ pub struct MemberPage {
 
 /// A ban of a user from a room.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"user": {"id": 2, "username": "bob", "display_name": "Bob", "bio": "", "avatar_url": null, "created_at": "2026-11-22T10:00:00Z", "online": true}, "banned_by": 1, "reason": "spam", "created_at": "2026-11-22T10:00:00Z"}))]
 pub struct Ban {
     pub user: PublicUser,
     pub banned_by: i64,
@@ -362,12 +375,14 @@ pub struct Ban {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"user": {"id": 2, "username": "bob", "display_name": "Bob", "bio": "", "avatar_url": null, "created_at": "2026-11-22T10:00:00Z", "online": true}, "banned_by": 1, "reason": "spam", "created_at": "2026-11-22T10:00:00Z"}]}))]
 pub struct BanList {
     pub items: Vec<Ban>,
 }
 
 /// An organisation (workspace).
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": 3, "name": "Acme", "description": "Acme's workspace", "created_by": 1, "created_at": "2026-11-22T10:00:00Z", "member_count": 12, "role": "admin"}))]
 pub struct Org {
     pub id: i64,
     pub name: String,
@@ -380,12 +395,14 @@ pub struct Org {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"id": 3, "name": "Acme", "description": "Acme's workspace", "created_by": 1, "created_at": "2026-11-22T10:00:00Z", "member_count": 12, "role": "admin"}]}))]
 pub struct OrgList {
     pub items: Vec<Org>,
 }
 
 /// An organisation member.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"user": {"id": 2, "username": "bob", "display_name": "Bob", "bio": "", "avatar_url": null, "created_at": "2026-11-22T10:00:00Z", "online": true}, "role": "member", "joined_at": "2026-11-22T10:00:00Z"}))]
 pub struct OrgMember {
     pub user: PublicUser,
     pub role: String,
@@ -393,6 +410,7 @@ pub struct OrgMember {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"user": {"id": 2, "username": "bob", "display_name": "Bob", "bio": "", "avatar_url": null, "created_at": "2026-11-22T10:00:00Z", "online": true}, "role": "member", "joined_at": "2026-11-22T10:00:00Z"}], "next_cursor": null}))]
 pub struct OrgMemberPage {
     pub items: Vec<OrgMember>,
     pub next_cursor: Option<String>,
@@ -400,6 +418,7 @@ pub struct OrgMemberPage {
 
 /// An invite link to a room or an organisation.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"code": "pX3k9QvT2mWb8LrN", "room_id": 7, "org_id": null, "created_by": 1, "created_at": "2026-11-22T10:00:00Z", "expires_at": "2026-11-23T10:00:00Z", "max_uses": 10, "uses": 1, "url": "https://chat.example.com/invite/pX3k9QvT2mWb8LrN"}))]
 pub struct Invite {
     pub code: String,
     pub room_id: Option<i64>,
@@ -414,12 +433,14 @@ pub struct Invite {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"code": "pX3k9QvT2mWb8LrN", "room_id": 7, "org_id": null, "created_by": 1, "created_at": "2026-11-22T10:00:00Z", "expires_at": "2026-11-23T10:00:00Z", "max_uses": 10, "uses": 1, "url": "https://chat.example.com/invite/pX3k9QvT2mWb8LrN"}]}))]
 pub struct InviteList {
     pub items: Vec<Invite>,
 }
 
 /// What an invite leads to, shown before accepting.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"code": "pX3k9QvT2mWb8LrN", "room": {"id": 7, "org_id": null, "title": "general", "description": "", "kind": "group", "visibility": "public", "created_by": 1, "created_at": "2026-11-22T10:00:00Z", "member_count": 3, "last_seq": 42, "last_event_seq": 57, "archived": false}, "org": null, "inviter": {"id": 2, "username": "bob", "display_name": "Bob", "bio": "", "avatar_url": null, "created_at": "2026-11-22T10:00:00Z", "online": true}, "expires_at": "2026-11-23T10:00:00Z"}))]
 pub struct InvitePreview {
     pub code: String,
     pub room: Option<Room>,
@@ -430,6 +451,7 @@ pub struct InvitePreview {
 
 /// What accepting an invite joined.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"room": {"id": 7, "org_id": null, "title": "general", "description": "", "kind": "group", "visibility": "public", "created_by": 1, "created_at": "2026-11-22T10:00:00Z", "member_count": 3, "last_seq": 42, "last_event_seq": 57, "archived": false, "membership": {"role": "member", "joined_at": "2026-11-22T10:00:00Z", "last_read_seq": 40, "cleared_before_seq": 0, "notify": null}}, "org": null}))]
 pub struct InviteAccepted {
     pub room: Option<RoomView>,
     pub org: Option<Org>,
@@ -437,6 +459,7 @@ pub struct InviteAccepted {
 
 /// An organisation announcement.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"id": 5, "org_id": 3, "author": {"id": 1, "username": "alice", "display_name": "Alice"}, "body": "The office is closed on Friday.", "created_at": "2026-11-22T10:00:00Z"}))]
 pub struct Announcement {
     pub id: i64,
     pub org_id: i64,
@@ -446,6 +469,7 @@ pub struct Announcement {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"id": 5, "org_id": 3, "author": {"id": 1, "username": "alice", "display_name": "Alice"}, "body": "The office is closed on Friday.", "created_at": "2026-11-22T10:00:00Z"}], "next_cursor": null}))]
 pub struct AnnouncementPage {
     pub items: Vec<Announcement>,
     pub next_cursor: Option<String>,
@@ -454,6 +478,7 @@ pub struct AnnouncementPage {
 /// Something that happened for the caller: a mention, a direct message, an invite, an
 /// announcement.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"id": 9, "kind": "mention", "room_id": 7, "seq": 42, "actor": {"id": 1, "username": "alice", "display_name": "Alice"}, "body": "hello @bob", "created_at": "2026-11-22T10:00:00Z", "read": false}))]
 pub struct Notification {
     pub id: i64,
     /// `mention`, `direct`, `invite` or `announcement`.

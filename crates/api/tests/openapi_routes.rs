@@ -89,3 +89,19 @@ async fn every_operation_documents_its_errors_as_problems() {
         }
     }
 }
+
+#[test]
+fn every_schema_has_an_example() {
+    let doc = serde_json::to_value(parley_api::openapi::document()).unwrap();
+    let missing: Vec<&String> = doc["components"]["schemas"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, schema)| schema.get("example").is_none() && schema.get("examples").is_none())
+        .map(|(name, _)| name)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "schemas without an example: {missing:?}"
+    );
+}

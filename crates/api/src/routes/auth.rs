@@ -167,6 +167,7 @@ pub async fn rotate_refresh_token(
 }
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"refresh_token": "kq3n0cX2Vh1n3m5Qp0YhJ4o2gS0l8wHqgkq4l0Zr5cA"}))]
 pub struct LogoutRequest {
     /// Also end the session of this refresh token (if it is the caller's).
     #[schema(max_length = 256)]

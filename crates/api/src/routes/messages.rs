@@ -95,6 +95,7 @@ pub struct HistoryQuery {
 
 /// A page of history, ascending by seq.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"id": 101, "room_id": 7, "seq": 42, "author": {"id": 1, "username": "alice", "display_name": "Alice"}, "body": "hello @bob", "client_msg_id": "c-1", "parent_seq": null, "created_at": "2026-11-22T10:00:00Z", "edited_at": null, "deleted": false, "reply_count": 0, "last_reply_at": null, "reactions": [{"emoji": "👍", "count": 2, "me": true}]}], "has_more": true, "has_older": true, "has_newer": false}))]
 pub struct MessagePage {
     pub items: Vec<Message>,
     /// More messages in the paging direction: older for the newest page and `before`,
@@ -206,6 +207,7 @@ pub async fn delete_message(
 
 /// A previous body of a message.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"body": "first draft", "edited_at": "2026-11-22T10:05:00Z"}))]
 pub struct MessageEdit {
     pub body: String,
     /// When this body was replaced.
@@ -213,6 +215,7 @@ pub struct MessageEdit {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"body": "first draft", "edited_at": "2026-11-22T10:05:00Z"}]}))]
 pub struct MessageEditList {
     pub items: Vec<MessageEdit>,
 }
@@ -253,6 +256,7 @@ pub struct ThreadQuery {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"root": {"id": 101, "room_id": 7, "seq": 42, "author": {"id": 1, "username": "alice", "display_name": "Alice"}, "body": "hello @bob", "client_msg_id": "c-1", "parent_seq": null, "created_at": "2026-11-22T10:00:00Z", "edited_at": null, "deleted": false, "reply_count": 1, "last_reply_at": "2026-11-22T10:01:00Z", "reactions": [{"emoji": "👍", "count": 2, "me": true}]}, "items": [{"id": 102, "room_id": 7, "seq": 43, "author": {"id": 1, "username": "alice", "display_name": "Alice"}, "body": "a reply", "client_msg_id": "c-1", "parent_seq": 42, "created_at": "2026-11-22T10:00:00Z", "edited_at": null, "deleted": false, "reply_count": 0, "last_reply_at": null, "reactions": []}], "has_more": false}))]
 pub struct ThreadPage {
     /// The thread's root message.
     pub root: Message,
@@ -368,6 +372,7 @@ pub async fn unpin_message(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"id": 101, "room_id": 7, "seq": 42, "author": {"id": 1, "username": "alice", "display_name": "Alice"}, "body": "hello @bob", "client_msg_id": "c-1", "parent_seq": null, "created_at": "2026-11-22T10:00:00Z", "edited_at": null, "deleted": false, "reply_count": 0, "last_reply_at": null, "reactions": [{"emoji": "👍", "count": 2, "me": true}]}]}))]
 pub struct MessageList {
     pub items: Vec<Message>,
 }

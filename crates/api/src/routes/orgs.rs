@@ -83,6 +83,7 @@ pub async fn get_org(
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"name": "Acme Inc.", "description": "Acme's workspace"}))]
 pub struct UpdateOrgRequest {
     #[schema(min_length = 1, max_length = 100)]
     #[validate(custom(function = "title_rule"))]

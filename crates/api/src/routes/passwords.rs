@@ -145,6 +145,7 @@ pub async fn reset_password(
 
 /// A password reset link made by an administrator.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"url": "https://chat.example.com/reset-password#token=kq3n0cX2Vh1n3m5Qp0YhJ4o2gS0l8wHqgkq4l0Zr5cA", "expires_at": "2026-11-22T10:30:00Z"}))]
 pub struct ResetLink {
     /// Hand this to the user; it works once.
     pub url: String,

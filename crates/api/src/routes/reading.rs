@@ -29,6 +29,7 @@ pub struct ReadRequest {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"last_read_seq": 42}))]
 pub struct ReadPosition {
     pub last_read_seq: i64,
 }
@@ -59,12 +60,14 @@ pub async fn mark_read(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"user_id": 2, "last_read_seq": 40}))]
 pub struct MemberRead {
     pub user_id: i64,
     pub last_read_seq: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"user_id": 2, "last_read_seq": 40}]}))]
 pub struct ReadList {
     pub items: Vec<MemberRead>,
 }
@@ -158,6 +161,7 @@ pub struct EventsQuery {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"type": "message.created", "room_id": 7, "event_seq": 57, "message": {"id": 101, "room_id": 7, "seq": 42, "author": {"id": 1, "username": "alice", "display_name": "Alice"}, "body": "hello @bob", "client_msg_id": "c-1", "parent_seq": null, "created_at": "2026-11-22T10:00:00Z", "edited_at": null, "deleted": false, "reply_count": 0, "last_reply_at": null, "reactions": [{"emoji": "👍", "count": 2, "me": true}]}}], "has_more": false, "resync_required": false}))]
 pub struct EventPage {
     /// Event frames exactly as the socket delivers them, ascending by `event_seq`.
     pub items: Vec<serde_json::Value>,
@@ -233,18 +237,21 @@ pub struct SearchQuery {
 
 /// Where a search matched: characters `start..end` of the body.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"start": 6, "end": 10}))]
 pub struct Highlight {
     pub start: usize,
     pub end: usize,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"message": {"id": 101, "room_id": 7, "seq": 42, "author": {"id": 1, "username": "alice", "display_name": "Alice"}, "body": "hello @bob", "client_msg_id": "c-1", "parent_seq": null, "created_at": "2026-11-22T10:00:00Z", "edited_at": null, "deleted": false, "reply_count": 0, "last_reply_at": null, "reactions": [{"emoji": "👍", "count": 2, "me": true}]}, "highlights": [{"start": 6, "end": 10}]}))]
 pub struct SearchHit {
     pub message: Message,
     pub highlights: Vec<Highlight>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"message": {"id": 101, "room_id": 7, "seq": 42, "author": {"id": 1, "username": "alice", "display_name": "Alice"}, "body": "hello @bob", "client_msg_id": "c-1", "parent_seq": null, "created_at": "2026-11-22T10:00:00Z", "edited_at": null, "deleted": false, "reply_count": 0, "last_reply_at": null, "reactions": [{"emoji": "👍", "count": 2, "me": true}]}, "highlights": [{"start": 6, "end": 10}]}], "next_cursor": null}))]
 pub struct SearchPage {
     pub items: Vec<SearchHit>,
     pub next_cursor: Option<String>,
@@ -303,6 +310,7 @@ pub async fn search_messages(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"id": 9, "kind": "mention", "room_id": 7, "seq": 42, "actor": {"id": 1, "username": "alice", "display_name": "Alice"}, "body": "hello @bob", "created_at": "2026-11-22T10:00:00Z", "read": false}], "next_cursor": null}))]
 pub struct NotificationPage {
     pub items: Vec<Notification>,
     pub next_cursor: Option<String>,

@@ -288,6 +288,7 @@ pub async fn unblock_user(
 
 /// Users the caller blocked
 #[derive(Debug, serde::Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"id": 2, "username": "bob", "display_name": "Bob", "bio": "", "avatar_url": null, "created_at": "2026-11-22T10:00:00Z", "online": true}]}))]
 pub struct BlockList {
     pub items: Vec<PublicUser>,
 }
