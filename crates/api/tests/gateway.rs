@@ -781,3 +781,33 @@ fn the_asyncapi_document_rejects_frames_it_does_not_describe() {
         );
     }
 }
+
+#[actix_web::test]
+async fn at_here_notifies_members_with_open_sockets_only() {
+    let app = TestApp::start_on(TestDb::sqlite(), |_| {}).await;
+    let alice = who(&app, "alice").await;
+    let bob = who(&app, "bob").await;
+    let carol = who(&app, "carol").await;
+    let rid = shared_room(&app, &alice, &[&bob, &carol]).await;
+    let mut b = app.ws(&bob.token).await;
+    app.post(
+        "/api/messages",
+        Some(&alice.token),
+        json!({"room_id": rid, "body": "@here standup"}),
+    )
+    .await
+    .expect(201);
+    assert_eq!(
+        b.recv_type("notification").await["notification"]["kind"],
+        "mention"
+    );
+    let carol_notes = app
+        .get("/api/notifications", Some(&carol.token))
+        .await
+        .expect(200)
+        .clone();
+    assert!(
+        carol_notes["items"].as_array().unwrap().is_empty(),
+        "carol is offline: {carol_notes}"
+    );
+}

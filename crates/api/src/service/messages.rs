@@ -68,7 +68,23 @@ pub async fn send(state: &AppState, actor: Actor, input: SendInput) -> ApiResult
             "confirm your email address before posting".into(),
         ));
     }
-    let presence = state.presence.clone();
+    // `@here` reaches members online on any instance: look them up before the write.
+    let presence = if rules::mentions(&body).here {
+        let room = input.room_id;
+        let ids = state
+            .db(move |conn| Ok(members::user_ids(conn, room)?))
+            .await
+            .unwrap_or_default();
+        let mut online = std::collections::HashSet::new();
+        for id in ids {
+            if crate::gateway::is_online(state, id).await {
+                online.insert(id);
+            }
+        }
+        online
+    } else {
+        std::collections::HashSet::new()
+    };
     let SendInput {
         room_id,
         client_msg_id,
@@ -117,7 +133,7 @@ fn send_tx(
     body: &str,
     client_msg_id: Option<&str>,
     parent_seq: Option<i64>,
-    presence: &parley_realtime::Presence,
+    online: &std::collections::HashSet<i64>,
 ) -> ApiResult<(Sent, Vec<BusEvent>)> {
     let access = authorize(conn, room_id, user_id, RoomAction::Post)?;
     if let Some(id) = client_msg_id
@@ -179,7 +195,7 @@ fn send_tx(
         let parent = messages::add_reply(conn, room_id, root, row.created_at)?;
         emit_updated(conn, &mut out, &parent)?;
     }
-    notify(conn, &mut out, &access, &row, &author, &roster, presence)?;
+    notify(conn, &mut out, &access, &row, &author, &roster, online)?;
     Ok((
         Sent {
             message,
@@ -224,7 +240,7 @@ fn notify(
     row: &MessageRow,
     author: &UserRow,
     roster: &[(MemberRow, UserRow)],
-    presence: &parley_realtime::Presence,
+    online: &std::collections::HashSet<i64>,
 ) -> ApiResult<()> {
     let found = rules::mentions(&row.body);
     let direct = access.facts.kind == RoomKind::Direct;
@@ -244,7 +260,7 @@ fn notify(
         let level = level(member, size, direct);
         let named = mentioned.contains(&member.user_id);
         let broad =
-            broad_allowed && (found.room || (found.here && presence.is_online(member.user_id)));
+            broad_allowed && (found.room || (found.here && online.contains(&member.user_id)));
         let kind = match level {
             "none" => None,
             _ if direct => Some("direct"),
