@@ -9,6 +9,7 @@ pub mod extract;
 pub mod fallback;
 pub mod gateway;
 pub mod mail;
+pub mod metrics;
 pub mod middleware;
 pub mod models;
 pub mod openapi;

@@ -42,7 +42,24 @@ pub async fn log_request(
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
     let status = response.status().as_u16();
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed().as_secs_f64();
+    let elapsed_ms = elapsed * 1000.0;
+    if let Some(state) = response
+        .request()
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+    {
+        let method = method.as_str();
+        state
+            .metrics
+            .http_requests
+            .with_label_values(&[method, &route, &status.to_string()])
+            .inc();
+        state
+            .metrics
+            .http_duration
+            .with_label_values(&[method, &route])
+            .observe(elapsed);
+    }
     if status >= 500 {
         tracing::warn!(%method, %route, status, elapsed_ms, "request");
     } else {

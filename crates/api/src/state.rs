@@ -27,6 +27,7 @@ pub struct AppState {
     pub presence: parley_realtime::Presence,
     /// This instance's sockets and the ordered fan-out to them.
     pub hub: Arc<crate::gateway::hub::Hub>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Credentials machinery: the JWT keys, bounded password hashing, login throttles.
@@ -83,7 +84,12 @@ impl AppState {
             login_by_address: Throttle::new(max.saturating_mul(4), window),
         };
         let mailer = Mailer::from_settings(&settings.mail)?;
-        let hub = crate::gateway::hub::Hub::new(db.clone(), settings.gateway.queue_bytes);
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        let hub = crate::gateway::hub::Hub::new(
+            db.clone(),
+            settings.gateway.queue_bytes,
+            metrics.clone(),
+        );
         Ok(AppState {
             settings: Arc::new(settings),
             db,
@@ -97,6 +103,7 @@ impl AppState {
             mailer: Arc::new(mailer),
             presence: parley_realtime::Presence::new(),
             hub,
+            metrics,
         })
     }
 

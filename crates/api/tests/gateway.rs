@@ -811,3 +811,42 @@ async fn at_here_notifies_members_with_open_sockets_only() {
         "carol is offline: {carol_notes}"
     );
 }
+
+#[actix_web::test]
+async fn metrics_count_traffic_sockets_and_fan_out() {
+    let app = TestApp::start_on(TestDb::sqlite(), |_| {}).await;
+    let alice = who(&app, "alice").await;
+    let rid = shared_room(&app, &alice, &[]).await;
+    let mut ws = app.ws(&alice.token).await;
+    app.post(
+        "/api/messages",
+        Some(&alice.token),
+        json!({"room_id": rid, "body": "counted"}),
+    )
+    .await
+    .expect(201);
+    ws.recv_type("message.created").await;
+    let mut res = app.server.get("/metrics").send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let text = String::from_utf8(res.body().await.unwrap().to_vec()).unwrap();
+    let value = |prefix: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {prefix} in\n{text}"))
+    };
+    assert!(
+        value(r#"parley_http_requests_total{method="POST",route="/api/messages",status="201"}"#)
+            >= 1.0
+    );
+    assert!(
+        value(r#"parley_http_request_duration_seconds_count{method="POST",route="/api/messages"}"#)
+            >= 1.0
+    );
+    assert_eq!(value("parley_ws_connections "), 1.0);
+    assert!(value("parley_events_fanned_out_total ") >= 1.0);
+    assert!(value("parley_fanout_seconds_count ") >= 1.0);
+    assert!(value(r#"parley_db_pool_connections{state="open"}"#) >= 1.0);
+    assert_eq!(value("parley_redis_up "), 0.0);
+}

@@ -126,10 +126,11 @@ pub struct Hub {
     interest: Mutex<Option<mpsc::UnboundedSender<Interest>>>,
     pub queue_frames: usize,
     pub queue_bytes: usize,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Hub {
-    pub fn new(db: Db, queue_bytes: usize) -> Arc<Self> {
+    pub fn new(db: Db, queue_bytes: usize, metrics: Arc<crate::metrics::Metrics>) -> Arc<Self> {
         Arc::new(Hub {
             inner: Mutex::new(Inner::default()),
             db,
@@ -137,6 +138,7 @@ impl Hub {
             interest: Mutex::new(None),
             queue_frames: 4096,
             queue_bytes,
+            metrics,
         })
     }
 
@@ -426,10 +428,19 @@ impl Hub {
                 }
             }
         }
+        let started = std::time::Instant::now();
+        let mut delivered = 0u64;
         for (targets, item) in deliveries {
+            delivered += targets.len() as u64;
             for handle in targets {
                 handle.push(item.clone(), false);
             }
+        }
+        if delivered > 0 {
+            self.metrics.events_fanned_out.inc_by(delivered);
+            self.metrics
+                .fanout_seconds
+                .observe(started.elapsed().as_secs_f64());
         }
         self.tell(changes);
         if gap {
