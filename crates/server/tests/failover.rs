@@ -3,115 +3,13 @@
 //! losing or duplicating anything.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-use futures_util::{SinkExt, StreamExt};
+use std::time::Duration;
+
+use common::{connect, next_message, post, start, wait_healthy};
 use parley_store::testing::TestDb;
-use serde_json::{Value, json};
-
-struct Instance {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(database_url: &str, redis_url: &str, prefix: &str) -> Instance {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_parley"))
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("DATABASE_URL", database_url)
-        .env("REDIS_URL", redis_url)
-        .env("PARLEY_REDIS_PREFIX", prefix)
-        .env("PARLEY_BIND", format!("127.0.0.1:{port}"))
-        .env("PARLEY_RATE_LIMITS", "off")
-        .current_dir(std::env::temp_dir())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    Instance { child, port }
-}
-
-async fn wait_healthy(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let client = awc::Client::new();
-    while Instant::now() < deadline {
-        if let Ok(res) = client
-            .get(format!("http://127.0.0.1:{port}/api/health"))
-            .send()
-            .await
-            && res.status().is_success()
-        {
-            return;
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("instance on {port} did not become healthy");
-}
-
-async fn post(port: u16, path: &str, token: Option<&str>, body: Value) -> Value {
-    let mut req = awc::Client::new().post(format!("http://127.0.0.1:{port}{path}"));
-    if let Some(token) = token {
-        req = req.bearer_auth(token);
-    }
-    let mut res = req.send_json(&body).await.unwrap();
-    assert!(res.status().is_success(), "{path}: {}", res.status());
-    res.json().await.unwrap_or(Value::Null)
-}
-
-type Socket = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
-
-async fn connect(port: u16, auth: Value) -> Socket {
-    let (_, mut ws) = awc::Client::new()
-        .ws(format!("ws://127.0.0.1:{port}/ws"))
-        .connect()
-        .await
-        .unwrap();
-    ws.send(awc::ws::Message::Text(auth.to_string().into()))
-        .await
-        .unwrap();
-    assert_eq!(next(&mut ws).await["type"], "ready");
-    ws
-}
-
-async fn next(ws: &mut Socket) -> Value {
-    loop {
-        let frame = actix_web::rt::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a frame in time");
-        match frame {
-            Some(Ok(awc::ws::Frame::Text(bytes))) => {
-                return serde_json::from_slice(&bytes).unwrap();
-            }
-            Some(Ok(_)) => continue,
-            other => panic!("socket ended: {other:?}"),
-        }
-    }
-}
-
-/// The next `message.created` frame (skipping presence and the like).
-async fn next_message(ws: &mut Socket) -> Value {
-    loop {
-        let frame = next(ws).await;
-        if frame["type"] == "message.created" {
-            return frame;
-        }
-    }
-}
+use serde_json::json;
 
 #[actix_web::test]
 async fn a_killed_instance_loses_nothing() {
