@@ -12,8 +12,8 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     /// Largest accepted JSON body, in bytes.
     pub json_limit: usize,
-    /// Proxies whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `false` disables every rate limit (benchmarks, black-box runs).
     pub rate_limits: bool,
     pub auth: AuthSettings,

@@ -882,3 +882,38 @@ async fn framework_errors_are_problem_documents(backend: Backend) {
     res.expect_problem(405, "method_not_allowed");
     assert_eq!(res.header("allow"), Some("POST"));
 }
+
+#[actix_web::test]
+async fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+    let ip_of_session = |app: &TestApp| {
+        let db = app.state.db.clone();
+        move || {
+            let mut conn = db.get().unwrap();
+            use parley_store::diesel::prelude::*;
+            parley_store::schema::sessions::table
+                .order(parley_store::schema::sessions::id.desc())
+                .select(parley_store::schema::sessions::ip)
+                .first::<Option<String>>(&mut *conn)
+                .unwrap()
+        }
+    };
+    let login = |app: &TestApp| {
+        app.server
+            .post("/api/login")
+            .insert_header(("X-Forwarded-For", "198.51.100.1, 203.0.113.9"))
+            .send_json(&json!({"username": "proxied", "password": PASSWORD}))
+    };
+    // Untrusted peer: the header is ignored.
+    let app = TestApp::start_on(parley_store::testing::TestDb::sqlite(), |_| {}).await;
+    app.register("proxied").await;
+    assert_eq!(login(&app).await.unwrap().status().as_u16(), 200);
+    assert_eq!(ip_of_session(&app)(), Some("127.0.0.1".to_owned()));
+    // Trusted proxy range: the nearest untrusted hop is the client.
+    let app = TestApp::start_on(parley_store::testing::TestDb::sqlite(), |s| {
+        s.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+    })
+    .await;
+    app.register("proxied").await;
+    assert_eq!(login(&app).await.unwrap().status().as_u16(), 200);
+    assert_eq!(ip_of_session(&app)(), Some("203.0.113.9".to_owned()));
+}

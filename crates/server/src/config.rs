@@ -61,10 +61,13 @@ impl Config {
         if let Some(proxies) = var("PARLEY_TRUSTED_PROXIES") {
             api.trusted_proxies = list(&proxies)
                 .map(|p| {
-                    p.parse::<IpAddr>().map_err(|_| ConfigError {
-                        name: "PARLEY_TRUSTED_PROXIES",
-                        message: format!("{p:?} is not an IP address"),
-                    })
+                    // A plain address is a one-address network.
+                    p.parse::<ipnet::IpNet>()
+                        .or_else(|_| p.parse::<IpAddr>().map(ipnet::IpNet::from))
+                        .map_err(|_| ConfigError {
+                            name: "PARLEY_TRUSTED_PROXIES",
+                            message: format!("{p:?} is not an IP address or CIDR range"),
+                        })
                 })
                 .collect::<Result<_, _>>()?;
         }
@@ -275,7 +278,7 @@ mod tests {
                 "https://a.example, https://b.example/",
             ),
             ("PARLEY_RATE_LIMITS", "off"),
-            ("PARLEY_TRUSTED_PROXIES", "10.0.0.1,::1"),
+            ("PARLEY_TRUSTED_PROXIES", "10.0.0.1,::1,172.16.0.0/12"),
         ])
         .unwrap();
         assert_eq!(
@@ -283,7 +286,8 @@ mod tests {
             vec!["https://a.example", "https://b.example"]
         );
         assert!(!c.api.rate_limits);
-        assert_eq!(c.api.trusted_proxies.len(), 2);
+        assert_eq!(c.api.trusted_proxies.len(), 3);
+        assert!(c.api.trusted_proxies[2].contains(&"172.18.0.5".parse::<IpAddr>().unwrap()));
         let err = config(&[("PARLEY_DB_POOL_SIZE", "many")]).unwrap_err();
         assert_eq!(err.name, "PARLEY_DB_POOL_SIZE");
         let err = config(&[("JWT_SECRET", "too short")]).unwrap_err();
