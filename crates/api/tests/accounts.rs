@@ -31,6 +31,7 @@ on_both_backends!(
     profiles_and_user_search,
     admins_issue_reset_links,
     framework_errors_are_problem_documents,
+    the_admin_surface_is_for_admins_and_audited,
 );
 
 async fn register_answers_a_token_pair_and_the_account(backend: Backend) {
@@ -916,4 +917,144 @@ async fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
     app.register("proxied").await;
     assert_eq!(login(&app).await.unwrap().status().as_u16(), 200);
     assert_eq!(ip_of_session(&app)(), Some("203.0.113.9".to_owned()));
+}
+
+async fn the_admin_surface_is_for_admins_and_audited(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let root = app.register("root_admin").await;
+    let root_id = root["user"]["id"].as_i64().unwrap();
+    users::set_admin(&mut app.conn(), root_id, true).unwrap();
+    let admin = root["access_token"].as_str().unwrap();
+    let plain = app.register("plain").await;
+    let plain_token = plain["access_token"].as_str().unwrap();
+    let plain_id = plain["user"]["id"].as_i64().unwrap();
+    // Every admin operation refuses a non-admin.
+    for (method, path) in [
+        (Method::GET, "/api/admin/users".to_owned()),
+        (Method::GET, "/api/admin/stats".to_owned()),
+        (Method::GET, "/api/admin/audit".to_owned()),
+        (Method::POST, format!("/api/admin/users/{root_id}/demote")),
+        (
+            Method::POST,
+            format!("/api/admin/users/{root_id}/deactivate"),
+        ),
+        (Method::POST, format!("/api/admin/users/{plain_id}/promote")),
+        (
+            Method::POST,
+            format!("/api/admin/users/{plain_id}/reactivate"),
+        ),
+        (
+            Method::POST,
+            format!("/api/admin/users/{root_id}/password-reset"),
+        ),
+    ] {
+        let res = app
+            .call(method.clone(), &path, Some(plain_token), Some(json!({})))
+            .await;
+        assert_eq!(res.status, 403, "{method} {path}: {}", res.body);
+    }
+    // Admins act, and each action is audited.
+    app.post(
+        &format!("/api/admin/users/{plain_id}/promote"),
+        Some(admin),
+        json!({}),
+    )
+    .await
+    .expect(204);
+    assert_eq!(
+        app.get("/api/users/me", Some(plain_token)).await.body["is_admin"],
+        true
+    );
+    app.post(
+        &format!("/api/admin/users/{plain_id}/demote"),
+        Some(admin),
+        json!({}),
+    )
+    .await
+    .expect(204);
+    app.post(
+        &format!("/api/admin/users/{plain_id}/deactivate"),
+        Some(admin),
+        json!({}),
+    )
+    .await
+    .expect(204);
+    app.post(
+        &format!("/api/admin/users/{plain_id}/reactivate"),
+        Some(admin),
+        json!({}),
+    )
+    .await
+    .expect(204);
+    app.post(
+        &format!("/api/admin/users/{plain_id}/password-reset"),
+        Some(admin),
+        json!({}),
+    )
+    .await
+    .expect(201);
+    app.post(
+        &format!("/api/admin/users/{root_id}/demote"),
+        Some(admin),
+        json!({}),
+    )
+    .await
+    .expect_problem(403, "forbidden");
+    app.post("/api/admin/users/999999/promote", Some(admin), json!({}))
+        .await
+        .expect_problem(404, "not_found");
+    let audit = app
+        .get("/api/admin/audit", Some(admin))
+        .await
+        .expect(200)
+        .clone();
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "user.reset_link",
+            "user.reactivate",
+            "user.deactivate",
+            "user.demote",
+            "user.promote"
+        ]
+    );
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["actor_id"] == root_id && e["target_id"] == plain_id)
+    );
+    // Listing includes deactivated users; stats count what exists.
+    app.post(
+        &format!("/api/admin/users/{plain_id}/deactivate"),
+        Some(admin),
+        json!({}),
+    )
+    .await
+    .expect(204);
+    let listed = app
+        .get("/api/admin/users?q=pla", Some(admin))
+        .await
+        .expect(200)
+        .clone();
+    assert_eq!(listed["items"][0]["is_active"], false);
+    assert_eq!(listed["items"][0]["email"], "plain@example.com");
+    let stats = app
+        .get("/api/admin/stats", Some(admin))
+        .await
+        .expect(200)
+        .clone();
+    assert_eq!(
+        (stats["users"].as_i64(), stats["rooms"].as_i64()),
+        (Some(2), Some(0))
+    );
 }

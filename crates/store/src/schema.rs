@@ -251,6 +251,18 @@ diesel::joinable!(message_edits -> messages (message_id));
 diesel::joinable!(reactions -> messages (message_id));
 diesel::joinable!(mentions -> messages (message_id));
 
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        actor_id -> BigInt,
+        action -> Text,
+        target_type -> Text,
+        target_id -> BigInt,
+        detail -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     server_secrets,
     users,
@@ -272,4 +284,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     mentions,
     pins,
     notifications,
+    audit_log,
 );

@@ -173,7 +173,8 @@ pub async fn create_password_reset_link(
     path: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
-    let (url, expires_at) = accounts::admin_reset_link(&state, path.into_inner()).await?;
+    let (url, expires_at) =
+        accounts::admin_reset_link_by(&state, auth.user_id, path.into_inner()).await?;
     Ok(
         crate::routes::auth::no_store(HttpResponse::Created()).json(ResetLink {
             url,

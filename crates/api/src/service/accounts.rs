@@ -549,10 +549,29 @@ pub fn reset_url(state: &AppState, secret: &str) -> String {
 }
 
 /// A reset link for any user, for deployments without SMTP (administrators only).
-pub async fn admin_reset_link(
+pub async fn admin_reset_link_by(
     state: &AppState,
+    admin_id: i64,
     user_id: i64,
 ) -> ApiResult<(String, NaiveDateTime)> {
+    let link = admin_reset_link(state, user_id).await?;
+    state
+        .db(move |conn| {
+            Ok(parley_store::repo::admin::record(
+                conn,
+                admin_id,
+                "user.reset_link",
+                "user",
+                user_id,
+                "",
+                parley_store::now(),
+            )?)
+        })
+        .await?;
+    Ok(link)
+}
+
+async fn admin_reset_link(state: &AppState, user_id: i64) -> ApiResult<(String, NaiveDateTime)> {
     state
         .db(move |conn| Ok(users::find(conn, user_id)?))
         .await?;

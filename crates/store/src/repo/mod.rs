@@ -1,5 +1,6 @@
 //! Repositories: one module per aggregate, plain functions over `&mut DbConn`.
 
+pub mod admin;
 pub mod announcements;
 pub mod bans;
 pub mod events;

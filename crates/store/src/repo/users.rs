@@ -121,9 +121,19 @@ pub fn search(
     after_username_lower: Option<&str>,
     limit: i64,
 ) -> StoreResult<Vec<UserRow>> {
+    search_including(conn, prefix, after_username_lower, limit, false)
+}
+
+/// `search`, optionally including deactivated users (for administrators).
+pub fn search_including(
+    conn: &mut DbConn,
+    prefix: &str,
+    after_username_lower: Option<&str>,
+    limit: i64,
+    include_inactive: bool,
+) -> StoreResult<Vec<UserRow>> {
     let pattern = format!("{}%", escape_like(&prefix.to_lowercase()));
     let mut query = users::table
-        .filter(users::is_active.eq(true))
         .filter(
             users::username_lower
                 .like(pattern.clone())
@@ -135,6 +145,9 @@ pub fn search(
         .into_boxed();
     if let Some(after) = after_username_lower {
         query = query.filter(users::username_lower.gt(after.to_owned()));
+    }
+    if !include_inactive {
+        query = query.filter(users::is_active.eq(true));
     }
     Ok(query.load(conn)?)
 }
