@@ -29,6 +29,7 @@ use crate::error::Problem;
         (name = "messages", description = "Messages, history, threads, reactions, pins, search"),
         (name = "reads", description = "Read positions, cleared history, notification levels"),
         (name = "notifications", description = "Mentions, direct messages, invites, announcements"),
+        (name = "reports", description = "Reports of messages and users"),
         (name = "admin", description = "Server administration (administrators only)"),
     ),
     components(schemas(Problem)),

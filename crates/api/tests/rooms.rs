@@ -1086,3 +1086,141 @@ async fn changes_publish_gap_free_room_events(backend: Backend) {
         frames[3]
     );
 }
+
+on_both_backends!(reports_reach_room_admins_and_server_admins);
+
+async fn reports_reach_room_admins_and_server_admins(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let owner = app.user("owner").await;
+    let member_pair = app.register("member").await;
+    let member = member_pair["access_token"].as_str().unwrap().to_owned();
+    let troll_pair = app.register("troll").await;
+    let troll = troll_pair["access_token"].as_str().unwrap().to_owned();
+    let root = app.register("root").await;
+    parley_store::repo::users::set_admin(&mut app.conn(), id(&root["user"]), true).unwrap();
+    let root_token = root["access_token"].as_str().unwrap().to_owned();
+    let rid = id(&create_room(&app, &owner, "reported", "public").await);
+    for t in [&member, &troll] {
+        app.post(&format!("/api/rooms/{rid}/join"), Some(t), json!({}))
+            .await
+            .expect(200);
+    }
+    app.post(
+        "/api/messages",
+        Some(&troll),
+        json!({"room_id": rid, "body": "buy stuff"}),
+    )
+    .await
+    .expect(201);
+    let report = app
+        .post(
+            "/api/reports",
+            Some(&member),
+            json!({"room_id": rid, "seq": 1, "reason": "spam"}),
+        )
+        .await;
+    let report = report.expect(201).clone();
+    assert_eq!(report["status"], "open");
+    let user_report = app
+        .post(
+            "/api/reports",
+            Some(&member),
+            json!({"user_id": id(&troll_pair["user"]), "reason": "harasses people"}),
+        )
+        .await
+        .expect(201)
+        .clone();
+    app.post(
+        "/api/reports",
+        Some(&member),
+        json!({"room_id": rid, "reason": "x"}),
+    )
+    .await
+    .expect_problem(422, "validation_failed");
+    app.post(
+        "/api/reports",
+        Some(&member),
+        json!({"room_id": rid, "seq": 99, "reason": "x"}),
+    )
+    .await
+    .expect_problem(404, "not_found");
+    let private = id(&create_room(&app, &owner, "hidden", "private").await);
+    app.post(
+        "/api/reports",
+        Some(&member),
+        json!({"room_id": private, "seq": 1, "reason": "x"}),
+    )
+    .await
+    .expect_problem(404, "not_found");
+    // The room owner sees the message report, not the user report; a member sees nothing.
+    let owner_view = app
+        .get("/api/reports", Some(&owner))
+        .await
+        .expect(200)
+        .clone();
+    let ids: Vec<i64> = owner_view["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id)
+        .collect();
+    assert_eq!(ids, [id(&report)]);
+    assert!(
+        app.get("/api/reports", Some(&member)).await.body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // The server admin sees both.
+    assert_eq!(
+        app.get("/api/reports", Some(&root_token)).await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // Handling: room admins their rooms' reports, server admins any; others not at all.
+    let path = format!("/api/reports/{}/handle", id(&report));
+    app.post(&path, Some(&member), json!({"status": "resolved"}))
+        .await
+        .expect_problem(404, "not_found");
+    app.post(&path, Some(&owner), json!({"status": "closed"}))
+        .await
+        .expect_problem(422, "validation_failed");
+    let handled = app
+        .post(&path, Some(&owner), json!({"status": "resolved"}))
+        .await
+        .expect(200)
+        .clone();
+    assert_eq!(handled["status"], "resolved");
+    app.post(
+        &format!("/api/reports/{}/handle", id(&user_report)),
+        Some(&owner),
+        json!({"status": "dismissed"}),
+    )
+    .await
+    .expect_problem(404, "not_found");
+    app.post(
+        &format!("/api/reports/{}/handle", id(&user_report)),
+        Some(&root_token),
+        json!({"status": "dismissed"}),
+    )
+    .await
+    .expect(200);
+    assert!(
+        app.get("/api/reports", Some(&root_token)).await.body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let resolved = app
+        .get("/api/reports?status=resolved", Some(&owner))
+        .await
+        .expect(200)
+        .clone();
+    assert_eq!(resolved["items"][0]["id"], report["id"]);
+    assert!(resolved["items"][0]["handled_by"].is_i64());
+    assert!(resolved["items"][0]["handled_at"].is_string());
+}

@@ -263,6 +263,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    reports (id) {
+        id -> BigInt,
+        reporter_id -> BigInt,
+        room_id -> Nullable<BigInt>,
+        seq -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
+        reason -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        handled_by -> Nullable<BigInt>,
+        handled_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     server_secrets,
     users,
@@ -285,4 +300,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     pins,
     notifications,
     audit_log,
+    reports,
 );

@@ -13,6 +13,7 @@ pub mod messages;
 pub mod orgs;
 pub mod passwords;
 pub mod reading;
+pub mod reports;
 pub mod rooms;
 pub mod sessions;
 pub mod users;
@@ -108,6 +109,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(reading::list_room_events)
             .service(reading::search_messages)
             .service(reading::list_notifications)
-            .service(reading::read_notifications),
+            .service(reading::read_notifications)
+            .service(reports::create_report)
+            .service(reports::list_reports)
+            .service(reports::handle_report),
     );
 }

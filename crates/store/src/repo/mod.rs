@@ -9,6 +9,7 @@ pub mod members;
 pub mod messages;
 pub mod notifications;
 pub mod orgs;
+pub mod reports;
 pub mod rooms;
 pub mod search;
 pub mod secrets;
