@@ -56,23 +56,56 @@ async fn set_active(
     user_id: i64,
     active: bool,
 ) -> ApiResult<HttpResponse> {
+    let action = if active {
+        "user.reactivate"
+    } else {
+        "user.deactivate"
+    };
+    let refusal = (!active).then_some("administrators cannot deactivate themselves");
+    let ended = change_user(state, auth, user_id, action, refusal, move |conn| {
+        parley_store::repo::users::set_active(conn, user_id, active)?;
+        if active {
+            return Ok(Vec::new());
+        }
+        Ok(parley_store::repo::sessions::revoke_all(
+            conn,
+            user_id,
+            None,
+            parley_store::now(),
+        )?)
+    })
+    .await?;
+    accounts::sessions_ended(state, user_id, ended);
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// One audited administrator change to a user: checks the caller is an administrator
+/// (and, with `self_refusal`, not acting on themselves), applies `change` and records
+/// `action` in the audit log, in one transaction.
+async fn change_user<T, F>(
+    state: &AppState,
+    auth: &AuthUser,
+    user_id: i64,
+    action: &'static str,
+    self_refusal: Option<&'static str>,
+    change: F,
+) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut parley_store::DbConn) -> ApiResult<T> + Send + 'static,
+{
     auth.require_admin()?;
-    if user_id == auth.user_id && !active {
-        return Err(ApiError::Forbidden(
-            "administrators cannot deactivate themselves".into(),
-        ));
+    if let Some(refusal) = self_refusal
+        && user_id == auth.user_id
+    {
+        return Err(ApiError::Forbidden(refusal.into()));
     }
     let actor = auth.user_id;
-    let ended = state
+    state
         .db(move |conn| {
-            parley_store::write_tx(conn, |conn| -> ApiResult<Vec<i64>> {
+            parley_store::write_tx(conn, |conn| -> ApiResult<T> {
                 parley_store::repo::users::find(conn, user_id)?;
-                parley_store::repo::users::set_active(conn, user_id, active)?;
-                let action = if active {
-                    "user.reactivate"
-                } else {
-                    "user.deactivate"
-                };
+                let result = change(conn)?;
                 parley_store::repo::admin::record(
                     conn,
                     actor,
@@ -82,20 +115,10 @@ async fn set_active(
                     "",
                     parley_store::now(),
                 )?;
-                if active {
-                    return Ok(Vec::new());
-                }
-                Ok(parley_store::repo::sessions::revoke_all(
-                    conn,
-                    user_id,
-                    None,
-                    parley_store::now(),
-                )?)
+                Ok(result)
             })
         })
-        .await?;
-    accounts::sessions_ended(state, user_id, ended);
-    Ok(HttpResponse::NoContent().finish())
+        .await
 }
 
 /// A user as administrators see them.
@@ -223,32 +246,12 @@ async fn set_admin(
     user_id: i64,
     admin: bool,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
-    if user_id == auth.user_id && !admin {
-        return Err(ApiError::Forbidden(
-            "administrators cannot demote themselves".into(),
-        ));
-    }
-    let actor = auth.user_id;
-    state
-        .db(move |conn| {
-            parley_store::write_tx(conn, |conn| -> ApiResult<()> {
-                parley_store::repo::users::find(conn, user_id)?;
-                parley_store::repo::users::set_admin(conn, user_id, admin)?;
-                let action = if admin { "user.promote" } else { "user.demote" };
-                parley_store::repo::admin::record(
-                    conn,
-                    actor,
-                    action,
-                    "user",
-                    user_id,
-                    "",
-                    parley_store::now(),
-                )?;
-                Ok(())
-            })
-        })
-        .await?;
+    let action = if admin { "user.promote" } else { "user.demote" };
+    let refusal = (!admin).then_some("administrators cannot demote themselves");
+    change_user(state, auth, user_id, action, refusal, move |conn| {
+        Ok(parley_store::repo::users::set_admin(conn, user_id, admin)?)
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
