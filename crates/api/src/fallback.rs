@@ -6,6 +6,7 @@ use actix_web::http::Method;
 use actix_web::{HttpRequest, web};
 
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Every documented path with its methods.
 pub struct RouteTable {
@@ -53,7 +54,13 @@ impl RouteTable {
 pub async fn not_matched(
     req: HttpRequest,
     routes: web::Data<RouteTable>,
+    state: web::Data<AppState>,
 ) -> Result<actix_web::HttpResponse, ApiError> {
+    if let Some(dir) = &state.settings.static_dir
+        && let Some(response) = crate::spa::serve(&req, dir)
+    {
+        return Ok(response);
+    }
     Err(match routes.allowed(req.path()) {
         Some(methods) if !methods.contains(req.method()) => {
             ApiError::MethodNotAllowed(methods.to_vec())

@@ -18,6 +18,7 @@ pub mod responses;
 pub mod routes;
 pub mod service;
 pub mod settings;
+pub mod spa;
 pub mod state;
 pub mod throttle;
 pub mod validation;

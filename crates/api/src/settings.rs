@@ -16,6 +16,9 @@ pub struct Settings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `false` disables every rate limit (benchmarks, black-box runs).
     pub rate_limits: bool,
+    /// The web client's build (`index.html` and its assets), served for paths outside
+    /// the API; `None` serves no client.
+    pub static_dir: Option<PathBuf>,
     pub auth: AuthSettings,
     pub mail: MailSettings,
     pub gateway: GatewaySettings,
@@ -92,6 +95,7 @@ impl Settings {
             json_limit: 64 * 1024,
             trusted_proxies: Vec::new(),
             rate_limits: true,
+            static_dir: None,
             auth: AuthSettings {
                 jwt_secret: None,
                 access_ttl_secs: 15 * 60,

@@ -134,3 +134,90 @@ async fn security_headers_are_set() {
     assert_eq!(res.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(res.header("referrer-policy"), Some("no-referrer"));
 }
+
+/// GET `path` with an `Accept` header; answers status, content type, cache and CSP
+/// headers and the body as text.
+async fn fetch(app: &TestApp, path: &str, accept: &str) -> (u16, String, String, String, String) {
+    let mut res = app
+        .server
+        .get(path)
+        .insert_header(("Accept", accept))
+        .send()
+        .await
+        .unwrap();
+    let header = |name: &str| {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (ct, cache, csp) = (
+        header("content-type"),
+        header("cache-control"),
+        header("content-security-policy"),
+    );
+    let body = String::from_utf8_lossy(&res.body().await.unwrap()).into_owned();
+    (res.status().as_u16(), ct, cache, csp, body)
+}
+
+#[actix_web::test]
+async fn the_web_client_is_served_with_an_spa_fallback() {
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dist.path().join("assets")).unwrap();
+    std::fs::write(
+        dist.path().join("index.html"),
+        "<!doctype html><p>parley app",
+    )
+    .unwrap();
+    std::fs::write(dist.path().join("assets/app-1a2b.js"), "console.log(1)").unwrap();
+    std::fs::write(dist.path().join(".secret"), "HIDDEN-CONTENT").unwrap();
+    let secret_outside = dist.path().parent().unwrap().join("outside.txt");
+    let dir = dist.path().to_owned();
+    let app = TestApp::start_on(TestDb::sqlite(), move |s| s.static_dir = Some(dir)).await;
+    let html = "text/html,application/xhtml+xml,*/*;q=0.8";
+
+    // The root and any client route give index.html, with the SPA's policy.
+    for path in ["/", "/rooms/42", "/login?next=%2Frooms"] {
+        let (status, ct, cache, csp, body) = fetch(&app, path, html).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(ct.starts_with("text/html"), "{path}: {ct}");
+        assert_eq!(cache, "no-cache");
+        assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
+        assert!(body.contains("parley app"));
+    }
+    // Hashed assets are immutable and typed.
+    let (status, ct, cache, _, body) = fetch(&app, "/assets/app-1a2b.js", "*/*").await;
+    assert_eq!((status, body.as_str()), (200, "console.log(1)"));
+    assert!(ct.contains("javascript"), "{ct}");
+    assert!(cache.contains("immutable"));
+    // A missing asset fetched by a script is a 404 problem, not index.html.
+    let (status, ct, ..) = fetch(&app, "/assets/gone.js", "*/*").await;
+    assert_eq!(status, 404);
+    assert_eq!(ct, "application/problem+json");
+    // Hidden files and escapes are never served.
+    std::fs::write(&secret_outside, "OUTSIDE-CONTENT").unwrap();
+    for path in [
+        "/.secret",
+        "/../outside.txt",
+        "/assets/%2e%2e/%2e%2e/outside.txt",
+    ] {
+        let (_, _, _, _, body) = fetch(&app, path, "*/*").await;
+        assert!(
+            !body.contains("HIDDEN-CONTENT") && !body.contains("OUTSIDE-CONTENT"),
+            "{path}: {body}"
+        );
+    }
+    // The API keeps its problem documents, even for browsers.
+    for path in ["/api/nothing", "/docs/nothing-here.js", "/ws/x"] {
+        let (status, ct, ..) = fetch(&app, path, html).await;
+        assert_eq!(status, 404, "{path}");
+        assert_eq!(ct, "application/problem+json", "{path}");
+    }
+    app.get("/api/health", None).await.expect(200);
+    // Other methods are not the client's.
+    app.call(Method::POST, "/rooms/42", None, None)
+        .await
+        .expect_problem(404, "not_found");
+    std::fs::remove_file(secret_outside).unwrap();
+}

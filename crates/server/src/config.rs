@@ -71,6 +71,19 @@ impl Config {
                 })
                 .collect::<Result<_, _>>()?;
         }
+        if let Some(dir) = var("PARLEY_STATIC_DIR") {
+            let dir = std::path::PathBuf::from(dir);
+            if !dir.join("index.html").is_file() {
+                return Err(ConfigError {
+                    name: "PARLEY_STATIC_DIR",
+                    message: format!(
+                        "{} holds no index.html (build the client: cd frontend && npm ci && npm run build)",
+                        dir.display()
+                    ),
+                });
+            }
+            api.static_dir = Some(dir);
+        }
         api.rate_limits = parse_switch("PARLEY_RATE_LIMITS", var("PARLEY_RATE_LIMITS"), true)?;
         let auth = &mut api.auth;
         auth.jwt_secret = var("JWT_SECRET");
