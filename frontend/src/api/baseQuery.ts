@@ -1,0 +1,38 @@
+import { fetchBaseQuery, type BaseQueryFn, type FetchArgs, type FetchBaseQueryError } from '@reduxjs/toolkit/query';
+import { freshAccessToken, getAuth, refreshAuth } from '../auth/tokens';
+
+const rawBaseQuery = fetchBaseQuery({
+  baseUrl: '/',
+  prepareHeaders: (headers) => {
+    const token = getAuth()?.accessToken;
+    if (token && !headers.has('Authorization')) headers.set('Authorization', `Bearer ${token}`);
+    return headers;
+  },
+});
+
+/**
+ * Every REST call: attach a fresh access token (refreshing shortly before expiry), and on
+ * a 401 refresh once (coordinated across tabs, see auth/tokens.ts) and retry.
+ */
+export const baseQueryWithReauth: BaseQueryFn<string | FetchArgs, unknown, FetchBaseQueryError> = async (
+  args,
+  api,
+  extra,
+) => {
+  if (getAuth()) {
+    try {
+      await freshAccessToken();
+    } catch {
+      /* offline: try with what we have */
+    }
+  }
+  let result = await rawBaseQuery(args, api, extra);
+  if (result.error?.status === 401 && getAuth()) {
+    const url = typeof args === 'string' ? args : args.url;
+    if (!/\/api\/(login|register|token\/refresh)/.test(url)) {
+      const next = await refreshAuth().catch(() => null);
+      if (next) result = await rawBaseQuery(args, api, extra);
+    }
+  }
+  return result;
+};

@@ -1,0 +1,193 @@
+import { useRef, useState, type KeyboardEvent } from 'react';
+import type { Member } from '../../api/generated';
+import { sendChatMessage, sendTyping } from '../../realtime/client';
+import { EmojiPicker } from './EmojiPicker';
+
+const TYPING_EVERY_MS = 2500;
+const MAX = 4000;
+
+/** The word being typed at the caret, if it is an @mention. */
+export function mentionQuery(text: string, caret: number): { start: number; query: string } | null {
+  const before = text.slice(0, caret);
+  const m = /(^|\s)@([A-Za-z0-9_.-]*)$/.exec(before);
+  if (!m) return null;
+  return { start: caret - m[2].length - 1, query: m[2] };
+}
+
+type Suggestion = { username: string; label: string };
+
+export function mentionSuggestions(members: Member[], query: string, meId?: number): Suggestion[] {
+  const q = query.toLowerCase();
+  const people = members
+    .filter((m) => m.user.id !== meId)
+    .filter((m) => m.user.username.toLowerCase().startsWith(q) || m.user.display_name.toLowerCase().includes(q))
+    .map((m) => ({ username: m.user.username, label: m.user.display_name }));
+  const special = [
+    { username: 'here', label: 'Notify everyone online' },
+    { username: 'room', label: 'Notify everyone in the room' },
+  ].filter((s) => s.username.startsWith(q));
+  return [...people, ...special].slice(0, 8);
+}
+
+export function Composer({
+  roomId,
+  parentSeq = null,
+  members,
+  meId,
+  placeholder,
+  disabled,
+}: {
+  roomId: number;
+  parentSeq?: number | null;
+  members: Member[];
+  meId?: number;
+  placeholder: string;
+  disabled?: boolean;
+}) {
+  const [text, setText] = useState('');
+  const [caret, setCaret] = useState(0);
+  const [active, setActive] = useState(0);
+  const [picker, setPicker] = useState(false);
+  const lastTyping = useRef(0);
+  const ref = useRef<HTMLTextAreaElement>(null);
+  const id = `composer-${roomId}-${parentSeq ?? 'main'}`;
+
+  const mq = mentionQuery(text, caret);
+  const suggestions = mq ? mentionSuggestions(members, mq.query, meId) : [];
+  const open = suggestions.length > 0;
+
+  function change(value: string, pos: number) {
+    setText(value);
+    setCaret(pos);
+    setActive(0);
+    const now = Date.now();
+    if (value.trim() && now - lastTyping.current > TYPING_EVERY_MS) {
+      lastTyping.current = now;
+      sendTyping(roomId);
+    }
+    if (!value.trim() && lastTyping.current) {
+      lastTyping.current = 0;
+      sendTyping(roomId, true);
+    }
+  }
+
+  function pick(s: Suggestion) {
+    if (!mq) return;
+    const next = `${text.slice(0, mq.start)}@${s.username} ${text.slice(caret)}`;
+    const pos = mq.start + s.username.length + 2;
+    setText(next);
+    setCaret(pos);
+    requestAnimationFrame(() => {
+      ref.current?.focus();
+      ref.current?.setSelectionRange(pos, pos);
+    });
+  }
+
+  function send() {
+    const body = text.trim();
+    if (!body || body.length > MAX) return;
+    sendChatMessage(roomId, body, parentSeq);
+    setText('');
+    setCaret(0);
+    if (lastTyping.current) sendTyping(roomId, true);
+    lastTyping.current = 0;
+  }
+
+  function keys(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (open) {
+      if (e.key === 'ArrowDown') {
+        e.preventDefault();
+        setActive((a) => (a + 1) % suggestions.length);
+        return;
+      }
+      if (e.key === 'ArrowUp') {
+        e.preventDefault();
+        setActive((a) => (a - 1 + suggestions.length) % suggestions.length);
+        return;
+      }
+      if (e.key === 'Enter' || e.key === 'Tab') {
+        e.preventDefault();
+        pick(suggestions[active]!);
+        return;
+      }
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        setCaret(-1);
+        return;
+      }
+    }
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      send();
+    }
+  }
+
+  const listId = `${id}-mentions`;
+  return (
+    <div className="composer">
+      {open && (
+        <ul className="mention-list" id={listId} role="listbox" aria-label="Mention suggestions">
+          {suggestions.map((s, i) => (
+            <li
+              key={s.username}
+              id={`${listId}-${i}`}
+              role="option"
+              aria-selected={i === active}
+              className={i === active ? 'active' : ''}
+              onMouseDown={(e) => {
+                e.preventDefault();
+                pick(s);
+              }}
+            >
+              <strong>@{s.username}</strong> <span className="muted">{s.label}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="composer-box">
+        <label htmlFor={id} className="sr-only">
+          {placeholder}
+        </label>
+        <textarea
+          id={id}
+          ref={ref}
+          value={text}
+          placeholder={placeholder}
+          disabled={disabled}
+          rows={Math.min(6, text.split('\n').length)}
+          maxLength={MAX}
+          onChange={(e) => change(e.target.value, e.target.selectionStart)}
+          onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
+          onKeyDown={keys}
+          role="combobox"
+          aria-expanded={open}
+          aria-controls={open ? listId : undefined}
+          aria-autocomplete="list"
+          aria-activedescendant={open ? `${listId}-${active}` : undefined}
+        />
+        <button className="icon-btn" aria-label="Insert emoji" aria-expanded={picker} onClick={() => setPicker((p) => !p)} type="button">
+          ☺
+        </button>
+        <button className="btn primary send-btn" onClick={send} disabled={disabled || !text.trim()} aria-label="Send message">
+          Send
+        </button>
+        {picker && (
+          <div className="picker-pop up">
+            <EmojiPicker
+              onPick={(em) => {
+                const pos = ref.current?.selectionStart ?? text.length;
+                setText(text.slice(0, pos) + em + text.slice(pos));
+                setPicker(false);
+                ref.current?.focus();
+              }}
+              onClose={() => setPicker(false)}
+            />
+          </div>
+        )}
+      </div>
+      <div className="composer-hint small muted" aria-hidden="true">
+        <b>Enter</b> to send · <b>Shift+Enter</b> for a new line · Markdown works · <b>@</b> to mention
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,27 @@
+import { useEffect } from 'react';
+import { Outlet, useLocation } from 'react-router';
+import { useListOrgsQuery, useListRoomsQuery } from '../api/generated';
+import { Sidebar } from '../components/Sidebar';
+import { ConnectionBanner } from '../components/ConnectionBanner';
+
+export function Shell() {
+  useListRoomsQuery();
+  useListOrgsQuery();
+  const loc = useLocation();
+  useEffect(() => {
+    document.body.classList.remove('nav-open');
+  }, [loc.pathname]);
+  return (
+    <div className="shell">
+      <a href="#main" className="skip-link">
+        Skip to content
+      </a>
+      <Sidebar />
+      <div className="nav-scrim" onClick={() => document.body.classList.remove('nav-open')} aria-hidden="true" />
+      <main id="main" className="main" tabIndex={-1}>
+        <ConnectionBanner />
+        <Outlet />
+      </main>
+    </div>
+  );
+}
