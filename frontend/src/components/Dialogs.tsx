@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
-import { useCreateRoomMutation, useListOrgsQuery, useOpenDirectRoomMutation, useSearchUsersQuery } from '../api/generated';
+import { useCreateOrgMutation, useCreateRoomMutation, useListOrgsQuery, useOpenDirectRoomMutation, useSearchUsersQuery } from '../api/generated';
 import { useAppSelector } from '../store';
 import { errorMessage } from '../lib/errors';
 import { Avatar, Modal } from './ui';
@@ -125,6 +125,51 @@ export function NewDirectDialog({ onClose }: { onClose: () => void }) {
         }}
       />
       {error && <div className="form-error" role="alert">{error}</div>}
+    </Modal>
+  );
+}
+
+export function CreateOrgDialog({ onClose }: { onClose: () => void }) {
+  const [create, { isLoading }] = useCreateOrgMutation();
+  const [error, setError] = useState<string | null>(null);
+  const navigate = useNavigate();
+  return (
+    <Modal title="New organisation" onClose={onClose}>
+      <form
+        className="stack"
+        aria-label="New organisation"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          const f = new FormData(e.currentTarget);
+          try {
+            const org = await create({
+              createOrgRequest: { name: String(f.get('name')).trim(), description: String(f.get('description') ?? '') || null },
+            }).unwrap();
+            onClose();
+            navigate(`/orgs/${org.id}`);
+          } catch (err) {
+            setError(errorMessage(err));
+          }
+        }}
+      >
+        <div className="field">
+          <label htmlFor="org-name">Name</label>
+          <input id="org-name" name="name" required autoFocus />
+        </div>
+        <div className="field">
+          <label htmlFor="org-desc">Description</label>
+          <textarea id="org-desc" name="description" rows={2} />
+        </div>
+        {error && <div className="form-error" role="alert">{error}</div>}
+        <div className="row end">
+          <button type="button" className="btn" onClick={onClose}>
+            Cancel
+          </button>
+          <button className="btn primary" disabled={isLoading}>
+            Create
+          </button>
+        </div>
+      </form>
     </Modal>
   );
 }

@@ -6,8 +6,9 @@ import { sortRooms } from '../store/roomsSlice';
 import { chatActions } from '../store/chatSlice';
 import { signOut } from '../auth/useAuth';
 import { Avatar } from './ui';
+import { Icon } from './Icon';
 import { ConnectionDot } from './ConnectionBanner';
-import { CreateRoomDialog, NewDirectDialog } from './Dialogs';
+import { CreateOrgDialog, CreateRoomDialog, NewDirectDialog } from './Dialogs';
 
 function useDirectPeer(room: RoomListItem) {
   const me = useAppSelector((s) => s.session.user?.id);
@@ -37,7 +38,7 @@ function RoomLink({ room }: { room: RoomListItem }) {
           <Avatar name={label} id={peer?.id ?? room.id} size={22} online={online} />
         ) : (
           <span className="hash" aria-hidden="true">
-            {room.visibility === 'private' ? '🔒' : '#'}
+            {room.visibility === 'private' ? <Icon name="lock" size={14} /> : <Icon name="hash" size={14} />}
           </span>
         )}
         <span className="room-name">{label}</span>
@@ -69,7 +70,7 @@ export function Sidebar() {
   const byId = useAppSelector((s) => s.rooms.byId);
   const liveNotes = useAppSelector((s) => s.session.liveNotifications.length);
   const { data: orgs } = useListOrgsQuery();
-  const [dialog, setDialog] = useState<null | 'room' | 'direct'>(null);
+  const [dialog, setDialog] = useState<null | 'room' | 'direct' | 'org'>(null);
   const navigate = useNavigate();
   const rooms = sortRooms(Object.values(byId));
   const groups = rooms.filter((r) => r.kind !== 'direct' && !r.org_id);
@@ -101,7 +102,7 @@ export function Sidebar() {
       <ul className="side-nav">
         <li>
           <NavLink to="/notifications" className="room-link">
-            <span aria-hidden="true">🔔</span> <span className="room-name">Notifications</span>
+            <Icon name="bell" /> <span className="room-name">Notifications</span>
             {liveNotes > 0 && (
               <span className="badge" aria-label={`${liveNotes} new`}>
                 {liveNotes}
@@ -111,13 +112,13 @@ export function Sidebar() {
         </li>
         <li>
           <NavLink to="/discover" className="room-link">
-            <span aria-hidden="true">🧭</span> <span className="room-name">Discover rooms</span>
+            <Icon name="compass" /> <span className="room-name">Discover rooms</span>
           </NavLink>
         </li>
         {user?.is_admin && (
           <li>
             <NavLink to="/admin" className="room-link">
-              <span aria-hidden="true">🛡️</span> <span className="room-name">Administration</span>
+              <Icon name="shield" /> <span className="room-name">Administration</span>
             </NavLink>
           </li>
         )}
@@ -129,7 +130,7 @@ export function Sidebar() {
             title={org.name}
             action={
               <Link to={`/orgs/${org.id}`} className="icon-btn small" aria-label={`Organisation ${org.name}`}>
-                ⚙
+                <Icon name="settings" size={14} />
               </Link>
             }
           >
@@ -146,7 +147,7 @@ export function Sidebar() {
           title="Rooms"
           action={
             <button className="icon-btn small" onClick={() => setDialog('room')} aria-label="Create a room">
-              ＋
+              <Icon name="plus" size={14} />
             </button>
           }
         >
@@ -161,7 +162,7 @@ export function Sidebar() {
           title="Direct messages"
           action={
             <button className="icon-btn small" onClick={() => setDialog('direct')} aria-label="New direct message">
-              ＋
+              <Icon name="plus" size={14} />
             </button>
           }
         >
@@ -171,6 +172,11 @@ export function Sidebar() {
             ))}
           </ul>
         </Section>
+        <div className="side-footer">
+          <button className="link-btn" onClick={() => setDialog('org')}>
+            <Icon name="building" size={13} /> New organisation
+          </button>
+        </div>
       </div>
       {user && (
         <div className="side-user">
@@ -180,15 +186,16 @@ export function Sidebar() {
             <div className="muted small">@{user.username}</div>
           </div>
           <Link to="/settings" className="icon-btn" aria-label="Profile and settings">
-            ⚙
+            <Icon name="settings" />
           </Link>
           <button className="icon-btn" aria-label="Sign out" onClick={() => void signOut()}>
-            ⎋
+            <Icon name="logout" />
           </button>
         </div>
       )}
       {dialog === 'room' && <CreateRoomDialog onClose={() => setDialog(null)} />}
       {dialog === 'direct' && <NewDirectDialog onClose={() => setDialog(null)} />}
+      {dialog === 'org' && <CreateOrgDialog onClose={() => setDialog(null)} />}
     </nav>
   );
 }

@@ -1,4 +1,5 @@
 import { useEffect, useRef, type ReactNode } from 'react';
+import { Icon } from './Icon';
 
 const COLORS = ['#4f46e5', '#0891b2', '#059669', '#d97706', '#dc2626', '#7c3aed', '#db2777', '#2563eb'];
 
@@ -41,7 +42,7 @@ export function Modal({ title, onClose, children }: { title: string; onClose: ()
       <div className="modal-head">
         <h2 id="modal-title">{title}</h2>
         <button className="icon-btn" onClick={onClose} aria-label="Close dialog">
-          ✕
+          <Icon name="close" />
         </button>
       </div>
       {children}
@@ -85,7 +86,7 @@ export function MenuButton() {
       aria-label="Open navigation"
       onClick={() => document.body.classList.toggle('nav-open')}
     >
-      ☰
+      <Icon name="menu" size={20} />
     </button>
   );
 }

@@ -19,6 +19,7 @@ import { ThreadPanel } from '../components/chat/ThreadPanel';
 import { EmptyState, MenuButton, Modal, Spinner } from '../components/ui';
 import { errorMessage } from '../lib/errors';
 import { Markdown } from '../components/chat/Markdown';
+import { Icon } from '../components/Icon';
 
 export function RoomPage() {
   const roomId = Number(useParams().roomId);
@@ -133,20 +134,20 @@ export function RoomPage() {
           <MenuButton />
           <div className="room-title">
             <h1>
-              <span aria-hidden="true">{direct ? '@' : room.visibility === 'private' ? '🔒' : '#'}</span> {title}
+              <span aria-hidden="true" className="title-icon">{direct ? '@' : <Icon name={room.visibility === 'private' ? 'lock' : 'hash'} />}</span> {title}
             </h1>
             {room.description && <p className="muted small room-desc">{room.description}</p>}
           </div>
           <div className="room-actions">
             <span className="muted small" aria-label={`${room.member_count} members`}>
-              👥 {room.member_count}
+              <Icon name="users" /> {room.member_count}
             </span>
             <button className="icon-btn" aria-label="Pinned messages" onClick={() => setShowPins(true)}>
-              📌
+              <Icon name="pin" />
             </button>
             {isMember && (
               <Link className="icon-btn" to={`/rooms/${roomId}/settings`} aria-label="Room settings">
-                ⚙
+                <Icon name="settings" />
               </Link>
             )}
             {isMember && !direct && role !== 'owner' && (

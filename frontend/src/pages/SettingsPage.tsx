@@ -15,6 +15,7 @@ import { PageHeader, Spinner } from '../components/ui';
 import { errorMessage, fieldErrors } from '../lib/errors';
 import { ago, fullTime } from '../lib/time';
 import { signOut } from '../auth/useAuth';
+import { Tabs } from '../components/Tabs';
 
 const TABS = ['Profile', 'Password', 'Sessions', 'Blocked'] as const;
 type Tab = (typeof TABS)[number];
@@ -25,19 +26,12 @@ export function SettingsPage() {
     <div className="page">
       <PageHeader title="Profile and settings" />
       <div className="page-body">
-        <div className="tabs" role="tablist" aria-label="Settings sections">
-          {TABS.map((t) => (
-            <button key={t} role="tab" id={`tab-${t}`} aria-selected={tab === t} aria-controls={`panel-${t}`} onClick={() => setTab(t)}>
-              {t}
-            </button>
-          ))}
-        </div>
-        <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
+        <Tabs tabs={TABS} value={tab} onChange={setTab} label="Settings sections">
           {tab === 'Profile' && <Profile />}
           {tab === 'Password' && <Password />}
           {tab === 'Sessions' && <Sessions />}
           {tab === 'Blocked' && <Blocked />}
-        </div>
+        </Tabs>
       </div>
     </div>
   );

@@ -2,6 +2,7 @@ import { useRef, useState, type KeyboardEvent } from 'react';
 import type { Member } from '../../api/generated';
 import { sendChatMessage, sendTyping } from '../../realtime/client';
 import { EmojiPicker } from './EmojiPicker';
+import { Icon } from '../Icon';
 
 const TYPING_EVERY_MS = 2500;
 const MAX = 4000;
@@ -166,7 +167,7 @@ export function Composer({
           aria-activedescendant={open ? `${listId}-${active}` : undefined}
         />
         <button className="icon-btn" aria-label="Insert emoji" aria-expanded={picker} onClick={() => setPicker((p) => !p)} type="button">
-          ☺
+          <Icon name="smile" size={20} />
         </button>
         <button className="btn primary send-btn" onClick={send} disabled={disabled || !text.trim()} aria-label="Send message">
           Send

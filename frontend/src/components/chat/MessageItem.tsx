@@ -4,6 +4,7 @@ import {
   useAddReactionMutation,
   useCreateReportMutation,
   useDeleteMessageMutation,
+  usePinMessageMutation,
   useRemoveReactionMutation,
   useUpdateMessageMutation,
 } from '../../api/generated';
@@ -15,6 +16,7 @@ import { QUICK_REACTIONS } from '../../lib/emoji';
 import { Avatar, Modal } from '../ui';
 import { Markdown } from './Markdown';
 import { EmojiPicker } from './EmojiPicker';
+import { Icon } from '../Icon';
 
 type Props = {
   message: Message;
@@ -48,6 +50,7 @@ export const MessageItem = memo(function MessageItem({
   const [del] = useDeleteMessageMutation();
   const [addReaction] = useAddReactionMutation();
   const [removeReaction] = useRemoveReactionMutation();
+  const [pin] = usePinMessageMutation();
   const mine = m.author.id === meId;
   const name = m.author.display_name || m.author.username;
 
@@ -198,11 +201,11 @@ export const MessageItem = memo(function MessageItem({
             </button>
           ))}
           <button className="icon-btn small" aria-label="Add reaction" aria-expanded={picker} onClick={() => setPicker((p) => !p)}>
-            ☺
+            <Icon name="smile" />
           </button>
           {!inThread && onOpenThread && (
             <button className="icon-btn small" aria-label="Reply in thread" onClick={() => onOpenThread(m.seq)}>
-              💬
+              <Icon name="thread" />
             </button>
           )}
           {mine && (
@@ -214,17 +217,26 @@ export const MessageItem = memo(function MessageItem({
                 setEditing(true);
               }}
             >
-              ✎
+              <Icon name="edit" />
             </button>
           )}
           {(mine || canModerate) && (
             <button className="icon-btn small" aria-label="Delete message" onClick={() => setConfirmDelete(true)}>
-              🗑
+              <Icon name="trash" />
+            </button>
+          )}
+          {canModerate && !inThread && (
+            <button
+              className="icon-btn small"
+              aria-label="Pin message"
+              onClick={() => pin({ roomId: m.room_id, seq: m.seq }).unwrap().catch((e) => setError(errorMessage(e, 'Could not pin')))}
+            >
+              <Icon name="pin" />
             </button>
           )}
           {!mine && (
             <button className="icon-btn small" aria-label="Report message" onClick={() => setReporting(true)}>
-              ⚑
+              <Icon name="flag" />
             </button>
           )}
           {picker && (

@@ -4,6 +4,7 @@ import { useAppSelector } from '../../store';
 import { MessageItem } from './MessageItem';
 import { Composer } from './Composer';
 import { Spinner } from '../ui';
+import { Icon } from '../Icon';
 
 export function ThreadPanel({
   roomId,
@@ -44,7 +45,7 @@ export function ThreadPanel({
       <header className="thread-head">
         <h2>Thread</h2>
         <button className="icon-btn" onClick={onClose} aria-label="Close thread">
-          ✕
+          <Icon name="close" />
         </button>
       </header>
       <div className="thread-body">
