@@ -43,7 +43,11 @@ pub fn build(
         .app_data(web::PayloadConfig::new(settings.json_limit))
         .app_data(route_table)
         .route("/ws", web::get().to(crate::gateway::upgrade))
-        .route("/metrics", web::get().to(crate::metrics::serve))
+        .configure(|cfg| {
+            if settings.metrics_on_main {
+                cfg.route("/metrics", web::get().to(crate::metrics::serve));
+            }
+        })
         .app_data(web::Data::new(crate::openapi::DocumentJson(
             serde_json::to_string(&doc).unwrap_or_default(),
         )))

@@ -61,6 +61,11 @@ pub struct PublicUser {
     /// in events, where `presence` events carry it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub online: Option<bool>,
+    /// Present (and true) only for an account an administrator deleted: its messages
+    /// remain as tombstones attributed to "Deleted user".
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[schema(default = false)]
+    pub deleted: bool,
 }
 
 impl From<&UserRow> for PublicUser {
@@ -73,6 +78,7 @@ impl From<&UserRow> for PublicUser {
             avatar_url: row.avatar_url.clone(),
             created_at: utc(row.created_at),
             online: None,
+            deleted: row.deleted_at.is_some(),
         }
     }
 }

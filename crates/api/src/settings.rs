@@ -19,6 +19,8 @@ pub struct Settings {
     /// The web client's build (`index.html` and its assets), served for paths outside
     /// the API; `None` serves no client.
     pub static_dir: Option<PathBuf>,
+    /// `GET /metrics` on the main listener; off when it has a bind of its own.
+    pub metrics_on_main: bool,
     pub auth: AuthSettings,
     pub mail: MailSettings,
     pub gateway: GatewaySettings,
@@ -41,6 +43,9 @@ pub struct GatewaySettings {
     /// Unauthenticated sockets are closed after this long.
     pub auth_timeout_secs: u64,
     pub max_connections_per_user: usize,
+    /// Every this many seconds open sockets are checked against their sessions, so a
+    /// revocation whose event was lost still closes them.
+    pub session_sweep_secs: u64,
     /// The room event log keeps this many days ...
     pub log_retention_days: i64,
     /// ... and at most this many events per room.
@@ -58,6 +63,7 @@ impl Default for GatewaySettings {
             pong_timeout_secs: 10,
             auth_timeout_secs: 10,
             max_connections_per_user: 20,
+            session_sweep_secs: 30,
             log_retention_days: 7,
             log_retention_events: 10_000,
         }
@@ -96,6 +102,7 @@ impl Settings {
             trusted_proxies: Vec::new(),
             rate_limits: true,
             static_dir: None,
+            metrics_on_main: true,
             auth: AuthSettings {
                 jwt_secret: None,
                 access_ttl_secs: 15 * 60,

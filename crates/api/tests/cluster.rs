@@ -20,6 +20,7 @@ on_both_backends!(
     a_kick_on_one_instance_stops_delivery_on_the_other,
     per_room_order_holds_with_senders_on_both_instances,
     nothing_is_lost_across_a_redis_restart,
+    stats_count_the_live_instances,
 );
 
 async fn pair(backend: Backend, url: &str) -> Option<(TestApp, TestApp)> {
@@ -38,6 +39,40 @@ async fn token(app: &TestApp, name: &str) -> (String, i64) {
         pair["access_token"].as_str().unwrap().to_owned(),
         pair["user"]["id"].as_i64().unwrap(),
     )
+}
+
+async fn stats_count_the_live_instances(backend: Backend) {
+    let Some(url) = test_redis() else { return };
+    let Some((a, b)) = pair(backend, &url).await else {
+        return;
+    };
+    let (root, root_id) = token(&a, "root").await;
+    parley_store::repo::users::set_admin(&mut a.conn(), root_id, true).unwrap();
+    let stats = b
+        .get("/api/admin/stats", Some(&root))
+        .await
+        .expect(200)
+        .clone();
+    assert_eq!(stats["instances"], 2, "{stats}");
+    // A third instance under the same prefix counts; another prefix's does not.
+    let prefix = a.state.redis_link.as_ref().unwrap().prefix.clone();
+    let c = a.peer(Some((&url, &prefix))).await;
+    let _elsewhere = a.peer(Some((&url, &unique_prefix()))).await;
+    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    let stats = c
+        .get("/api/admin/stats", Some(&root))
+        .await
+        .expect(200)
+        .clone();
+    assert_eq!(stats["instances"], 3, "{stats}");
+    // A retired instance leaves the count at once.
+    c.state.redis_link.as_ref().unwrap().retire().await;
+    let stats = a
+        .get("/api/admin/stats", Some(&root))
+        .await
+        .expect(200)
+        .clone();
+    assert_eq!(stats["instances"], 2, "{stats}");
 }
 
 async fn events_cross_instances(backend: Backend) {

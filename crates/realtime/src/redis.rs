@@ -256,6 +256,40 @@ impl RedisLink {
         let _: i64 = conn.zrembyscore(&key, "-inf", now).await.ok()?;
         conn.zcard(&key).await.ok()
     }
+
+    fn instances_key(&self) -> String {
+        format!("{}:instances", self.prefix)
+    }
+
+    /// Announces this instance alive until `ttl` from now.
+    pub async fn heartbeat(&self, ttl: Duration) -> Option<()> {
+        let mut conn = self.pool.get().await.ok()?;
+        let _: i64 = conn
+            .zadd(
+                self.instances_key(),
+                &self.instance,
+                now_secs() + ttl.as_secs() as i64,
+            )
+            .await
+            .ok()?;
+        Some(())
+    }
+
+    /// Instances whose heartbeat has not expired; `None` when Redis cannot be asked.
+    pub async fn instances(&self) -> Option<i64> {
+        let now = now_secs();
+        let key = self.instances_key();
+        let mut conn = self.pool.get().await.ok()?;
+        let _: i64 = conn.zrembyscore(&key, "-inf", now).await.ok()?;
+        conn.zcount(&key, now, "+inf").await.ok()
+    }
+
+    /// Forgets this instance (on shutdown), so the count drops at once.
+    pub async fn retire(&self) -> Option<()> {
+        let mut conn = self.pool.get().await.ok()?;
+        let _: i64 = conn.zrem(self.instances_key(), &self.instance).await.ok()?;
+        Some(())
+    }
 }
 
 fn toggle(set: &mut HashSet<String>, channel: String, on: bool) {

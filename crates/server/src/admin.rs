@@ -17,6 +17,8 @@ pub enum AdminError {
     Serve(#[from] ServeError),
     #[error("database: {0}")]
     Store(#[from] parley_store::StoreError),
+    #[error("{0}")]
+    Api(#[from] parley_api::ApiError),
 }
 
 /// `parley create-admin`: creates the user as an administrator, or promotes an
@@ -94,4 +96,95 @@ fn read_password() -> Result<String, AdminError> {
         ));
     }
     Ok(password)
+}
+
+/// What `parley admin` can do to a user without the HTTP API.
+#[derive(Debug, Clone, Copy)]
+pub enum UserAction {
+    Deactivate,
+    Reactivate,
+    Promote,
+    Demote,
+    Delete,
+    ResetLink,
+    Export,
+}
+
+/// `parley admin <action> USER`: the same change the admin API makes, recorded in the
+/// audit log with no acting user. With `REDIS_URL` set the change reaches running
+/// instances at once (sockets of a deactivated user close); without it, their session
+/// sweep closes them within `PARLEY_WS_SESSION_SWEEP_SECS`.
+pub fn user_action(config: &Config, action: UserAction, who: &str) -> Result<(), AdminError> {
+    let state = crate::serve::build_state(config)?;
+    let who = who.to_owned();
+    actix_web::rt::System::new().block_on(async move {
+        let flush = state.redis_link.clone().map(|link| {
+            let publisher = link.publisher();
+            actix_web::rt::spawn(link.run_publisher());
+            publisher
+        });
+        let lookup = who.clone();
+        let user = state
+            .db(move |conn| {
+                let by_id = lookup.parse::<i64>().ok();
+                Ok(match by_id {
+                    Some(id) => users::find(conn, id).ok(),
+                    None => users::find_by_login(conn, &lookup)?,
+                })
+            })
+            .await?
+            .filter(|u| u.deleted_at.is_none())
+            .ok_or_else(|| AdminError::Invalid(format!("no user {who:?}")))?;
+        let (id, name) = (user.id, user.username.clone());
+        use parley_api::service::admin;
+        match action {
+            UserAction::Deactivate => admin::set_active(&state, None, id, false).await,
+            UserAction::Reactivate => admin::set_active(&state, None, id, true).await,
+            UserAction::Promote => admin::set_admin(&state, None, id, true).await,
+            UserAction::Demote => admin::set_admin(&state, None, id, false).await,
+            UserAction::Delete => admin::delete_user(&state, None, id).await,
+            UserAction::ResetLink => {
+                let (url, expires_at) =
+                    parley_api::service::accounts::admin_reset_link_by(&state, None, id).await?;
+                println!("{url}");
+                eprintln!("the link for {name} expires at {expires_at} UTC");
+                Ok(())
+            }
+            UserAction::Export => {
+                let export = admin::export_user(&state, id).await?;
+                state
+                    .db(move |conn| {
+                        Ok(parley_store::repo::admin::record(
+                            conn,
+                            None,
+                            "user.export",
+                            "user",
+                            id,
+                            "",
+                            parley_store::now(),
+                        )?)
+                    })
+                    .await?;
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&export).unwrap_or_default()
+                );
+                Ok(())
+            }
+        }?;
+        if !matches!(action, UserAction::ResetLink | UserAction::Export) {
+            eprintln!("{action:?} {name} (id {id}): done");
+        }
+        // Let the publisher hand the change's events to Redis before the process ends.
+        if let Some(publisher) = flush {
+            for _ in 0..100 {
+                if publisher.capacity() == publisher.max_capacity() {
+                    break;
+                }
+                actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        Ok(())
+    })
 }

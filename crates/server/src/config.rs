@@ -27,6 +27,9 @@ pub struct Config {
     pub pool: PoolOptions,
     pub redis_url: Option<String>,
     pub redis_prefix: String,
+    /// A separate listen address for `GET /metrics`; when set, the main bind does not
+    /// serve it, so scrapes stay on an internal interface.
+    pub metrics_bind: Option<String>,
     pub workers: usize,
     pub shutdown_timeout: Duration,
     pub log_format: LogFormat,
@@ -84,6 +87,7 @@ impl Config {
             }
             api.static_dir = Some(dir);
         }
+        api.metrics_on_main = var("PARLEY_METRICS_BIND").is_none();
         api.rate_limits = parse_switch("PARLEY_RATE_LIMITS", var("PARLEY_RATE_LIMITS"), true)?;
         let auth = &mut api.auth;
         auth.jwt_secret = var("JWT_SECRET");
@@ -166,6 +170,11 @@ impl Config {
             var("PARLEY_WS_MAX_CONNECTIONS_PER_USER"),
             gw.max_connections_per_user,
         )?;
+        gw.session_sweep_secs = parse(
+            "PARLEY_WS_SESSION_SWEEP_SECS",
+            var("PARLEY_WS_SESSION_SWEEP_SECS"),
+            gw.session_sweep_secs,
+        )?;
         gw.log_retention_days = parse(
             "PARLEY_EVENT_LOG_DAYS",
             var("PARLEY_EVENT_LOG_DAYS"),
@@ -198,6 +207,7 @@ impl Config {
             },
             redis_url: var("REDIS_URL"),
             redis_prefix: var("PARLEY_REDIS_PREFIX").unwrap_or_else(|| "parley".to_owned()),
+            metrics_bind: var("PARLEY_METRICS_BIND"),
             workers: parse("PARLEY_WORKERS", var("PARLEY_WORKERS"), default_workers)?,
             shutdown_timeout: Duration::from_secs(parse(
                 "PARLEY_SHUTDOWN_TIMEOUT_SECS",

@@ -28,6 +28,36 @@ enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Administer users from the command line, when the HTTP API is not at hand. Each
+    /// action is recorded in the audit log.
+    Admin {
+        #[command(subcommand)]
+        action: AdminCommand,
+    },
+}
+
+/// USER is a username, an email address or a numeric id.
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// End every session of a user and refuse their sign-ins.
+    Deactivate { user: String },
+    /// Let a deactivated user sign in again.
+    Reactivate { user: String },
+    /// Make a user an administrator.
+    Promote { user: String },
+    /// Take administration away from a user.
+    Demote { user: String },
+    /// Delete a user: anonymised, their messages become tombstones.
+    DeleteUser {
+        user: String,
+        /// Required: deletion cannot be undone.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Print a password-reset link for a user (for deployments without SMTP).
+    ResetLink { user: String },
+    /// Print everything the server holds about a user, as JSON.
+    Export { user: String },
 }
 
 fn main() -> ExitCode {
@@ -68,6 +98,25 @@ fn main() -> ExitCode {
         Command::Migrate => serve::migrate_only(&config).map_err(|e| e.to_string()),
         Command::CreateAdmin { username, email } => {
             admin::create_admin(&config, &username, &email).map_err(|e| e.to_string())
+        }
+        Command::Admin { action } => {
+            use admin::UserAction as A;
+            let (action, user) = match action {
+                AdminCommand::Deactivate { user } => (A::Deactivate, user),
+                AdminCommand::Reactivate { user } => (A::Reactivate, user),
+                AdminCommand::Promote { user } => (A::Promote, user),
+                AdminCommand::Demote { user } => (A::Demote, user),
+                AdminCommand::DeleteUser { user, yes } => {
+                    if !yes {
+                        eprintln!("parley: deleting {user} cannot be undone; add --yes");
+                        return ExitCode::FAILURE;
+                    }
+                    (A::Delete, user)
+                }
+                AdminCommand::ResetLink { user } => (A::ResetLink, user),
+                AdminCommand::Export { user } => (A::Export, user),
+            };
+            admin::user_action(&config, action, &user).map_err(|e| e.to_string())
         }
         Command::Openapi => Ok(()),
     };

@@ -67,7 +67,12 @@ async fn serve(config: Config) -> Result<(), ServeError> {
     }
     let server = server.run();
     let handle = server.handle();
+    let metrics = match &config.metrics_bind {
+        Some(bind) => Some(metrics_server(&state, bind)?),
+        None => None,
+    };
     let hub = state.hub.clone();
+    let link = state.redis_link.clone();
     actix_web::rt::spawn(async move {
         let signal = shutdown_signal().await;
         tracing::info!(
@@ -75,11 +80,41 @@ async fn serve(config: Config) -> Result<(), ServeError> {
             "shutting down: closing sockets, draining in-flight requests"
         );
         hub.close_all(1001);
+        if let Some(link) = link {
+            link.retire().await;
+        }
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
         handle.stop(true).await;
     });
     server.await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `GET /metrics` alone on its own listener (`PARLEY_METRICS_BIND`).
+fn metrics_server(
+    state: &AppState,
+    bind: &str,
+) -> Result<actix_web::dev::ServerHandle, ServeError> {
+    let data = actix_web::web::Data::new(state.clone());
+    let server = HttpServer::new(move || {
+        actix_web::App::new().app_data(data.clone()).route(
+            "/metrics",
+            actix_web::web::get().to(parley_api::metrics::serve),
+        )
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(bind)?;
+    for addr in server.addrs() {
+        tracing::info!(%addr, "metrics listening");
+    }
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    Ok(handle)
 }
 
 /// Resolves on SIGTERM or SIGINT with the signal's name.

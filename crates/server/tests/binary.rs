@@ -217,3 +217,47 @@ fn create_admin_creates_then_promotes() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+#[test]
+fn metrics_can_have_a_listener_of_their_own() {
+    let db = TestDb::sqlite();
+    let (port, metrics_port) = (free_port(), free_port());
+    let mut child = parley()
+        .arg("serve")
+        .env("DATABASE_URL", &db.url)
+        .env("PARLEY_BIND", format!("127.0.0.1:{port}"))
+        .env("PARLEY_METRICS_BIND", format!("127.0.0.1:{metrics_port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_healthy(&mut child, port);
+    let (status, body) = http_get(metrics_port, "/metrics").unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains("parley_http_requests_total"), "{body}");
+    // The public listener no longer answers it; the metrics one serves nothing else.
+    let (status, body) = http_get(port, "/metrics").unwrap();
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("not_found"));
+    let (status, _) = http_get(metrics_port, "/api/health").unwrap();
+    assert_eq!(status, 404);
+    assert_eq!(sigterm_and_wait(&mut child).code(), Some(0));
+}
+
+#[test]
+fn the_static_dir_must_hold_the_client() {
+    let db = TestDb::sqlite();
+    let empty = tempfile::tempdir().unwrap();
+    let out = parley()
+        .arg("serve")
+        .env("DATABASE_URL", &db.url)
+        .env("PARLEY_STATIC_DIR", empty.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("PARLEY_STATIC_DIR") && err.contains("index.html"),
+        "{err}"
+    );
+}

@@ -22,6 +22,8 @@ pub struct UserRow {
     pub is_active: bool,
     pub created_at: NaiveDateTime,
     pub last_seen_at: Option<NaiveDateTime>,
+    /// Set when an administrator deleted the account: the row stays, anonymised.
+    pub deleted_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Insertable)]

@@ -25,6 +25,7 @@ diesel::table! {
         is_active -> Bool,
         created_at -> Timestamp,
         last_seen_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
     }
 }
 
@@ -254,7 +255,7 @@ diesel::joinable!(mentions -> messages (message_id));
 diesel::table! {
     audit_log (id) {
         id -> BigInt,
-        actor_id -> BigInt,
+        actor_id -> Nullable<BigInt>,
         action -> Text,
         target_type -> Text,
         target_id -> BigInt,

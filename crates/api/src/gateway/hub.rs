@@ -176,6 +176,29 @@ impl Hub {
         self.lock().conns.len()
     }
 
+    /// The sessions with a socket on this instance.
+    pub fn live_sessions(&self) -> Vec<i64> {
+        let inner = self.lock();
+        let sessions: HashSet<i64> = inner.conns.values().map(|(h, _)| h.session_id).collect();
+        sessions.into_iter().collect()
+    }
+
+    /// Closes (4003) every socket of the given sessions.
+    pub fn close_sessions(&self, session_ids: &HashSet<i64>) {
+        let handles: Vec<ConnHandle> = {
+            let inner = self.lock();
+            inner
+                .conns
+                .values()
+                .filter(|(h, _)| session_ids.contains(&h.session_id))
+                .map(|(h, _)| h.clone())
+                .collect()
+        };
+        for handle in handles {
+            handle.close(4003);
+        }
+    }
+
     pub fn user_connections(&self, user_id: i64) -> usize {
         self.lock().users.get(&user_id).map_or(0, HashSet::len)
     }

@@ -48,6 +48,7 @@ const PRESENCE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 /// and, with Redis, the publisher, the one subscriber, and the presence refresh.
 pub fn start_dispatcher(state: &AppState) {
     start_retention(state);
+    start_session_sweep(state);
     if let Some(link) = state.redis_link.clone() {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         state.hub.watch_interest(tx);
@@ -59,6 +60,7 @@ pub fn start_dispatcher(state: &AppState) {
             let mut tick = actix_web::rt::time::interval(PRESENCE_TTL / 3);
             loop {
                 tick.tick().await;
+                link.heartbeat(PRESENCE_TTL).await;
                 for user_id in presence.online_users() {
                     link.hold(user_id, PRESENCE_TTL).await;
                 }
@@ -111,6 +113,45 @@ pub async fn went_offline(state: &AppState, user_id: i64) -> bool {
 }
 
 /// Prunes the room event logs hourly (any instance may; pruning is idempotent).
+/// Closes sockets whose session ended without this instance hearing of it: the
+/// revocation's event was lost (Redis down at the time) or came from the operator's
+/// command line, which has no bus. Revocation events close sockets at once; this bounds
+/// the delay when they cannot.
+fn start_session_sweep(state: &AppState) {
+    let state = state.clone();
+    actix_web::rt::spawn(async move {
+        let every =
+            std::time::Duration::from_secs(state.settings.gateway.session_sweep_secs.max(1));
+        let mut tick = actix_web::rt::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let live = state.hub.live_sessions();
+            if live.is_empty() {
+                continue;
+            }
+            let ended = state
+                .db(move |conn| {
+                    let now = parley_store::now();
+                    let mut ended = Vec::new();
+                    for chunk in live.chunks(500) {
+                        ended.extend(parley_store::repo::sessions::ended_among(conn, chunk, now)?);
+                    }
+                    Ok(ended)
+                })
+                .await;
+            match ended {
+                Ok(ended) if !ended.is_empty() => {
+                    tracing::info!(sessions = ended.len(), "closing sockets of ended sessions");
+                    state.hub.close_sessions(&ended.into_iter().collect());
+                }
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "session sweep failed"),
+            }
+        }
+    });
+}
+
 fn start_retention(state: &AppState) {
     let state = state.clone();
     actix_web::rt::spawn(async move {

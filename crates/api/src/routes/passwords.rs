@@ -174,7 +174,7 @@ pub async fn create_password_reset_link(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let (url, expires_at) =
-        accounts::admin_reset_link_by(&state, auth.user_id, path.into_inner()).await?;
+        accounts::admin_reset_link_by(&state, Some(auth.user_id), path.into_inner()).await?;
     Ok(
         crate::routes::auth::no_store(HttpResponse::Created()).json(ResetLink {
             url,

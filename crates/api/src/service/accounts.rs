@@ -140,7 +140,12 @@ pub async fn login(
     let user = state
         .db(move |conn| Ok(users::find_by_login(conn, &lookup)?))
         .await?;
-    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    // A deleted account has no password; it is checked against the dummy hash, so it
+    // answers like an unknown user and takes as long.
+    let stored = user
+        .as_ref()
+        .filter(|u| u.deleted_at.is_none())
+        .map(|u| u.password_hash.clone());
     let matched = state.auth.verify_password(password.clone(), stored).await?;
     let user = match user {
         Some(user) if matched && user.is_active => user,
@@ -551,7 +556,7 @@ pub fn reset_url(state: &AppState, secret: &str) -> String {
 /// A reset link for any user, for deployments without SMTP (administrators only).
 pub async fn admin_reset_link_by(
     state: &AppState,
-    admin_id: i64,
+    admin_id: Option<i64>,
     user_id: i64,
 ) -> ApiResult<(String, NaiveDateTime)> {
     let link = admin_reset_link(state, user_id).await?;
@@ -572,9 +577,12 @@ pub async fn admin_reset_link_by(
 }
 
 async fn admin_reset_link(state: &AppState, user_id: i64) -> ApiResult<(String, NaiveDateTime)> {
-    state
+    let user = state
         .db(move |conn| Ok(users::find(conn, user_id)?))
         .await?;
+    if user.deleted_at.is_some() {
+        return Err(ApiError::not_found("user"));
+    }
     let (secret, expires_at) = reset_link_token(state, user_id).await?;
     Ok((reset_url(state, &secret), expires_at))
 }

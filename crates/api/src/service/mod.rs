@@ -2,6 +2,7 @@
 //! Handlers (REST) and the gateway (WebSocket) both call these.
 
 pub mod accounts;
+pub mod admin;
 pub mod invites;
 pub mod messages;
 pub mod orgs;

@@ -361,30 +361,36 @@ pub async fn delete(state: &AppState, user_id: i64, room_id: i64) -> ApiResult<(
         .db(move |conn| {
             write_tx(conn, |conn| -> ApiResult<Vec<BusEvent>> {
                 let access = authorize(conn, room_id, user_id, RoomAction::Delete)?;
-                let member_ids = members::user_ids(conn, room_id)?;
-                // The log goes with the room; the final event is published, not stored.
-                let event_seq = access.room.last_event_seq + 1;
-                let frame =
-                    events::frame(room_id, event_seq, "room.deleted", json!({})).to_string();
-                rooms::delete(conn, room_id)?;
-                let mut out = vec![BusEvent::Room {
-                    room_id,
-                    event_seq,
-                    frame: frame.into(),
-                    effect: RoomEffect::Deleted,
-                }];
-                out.extend(member_ids.into_iter().map(|user_id| BusEvent::Membership {
-                    room_id,
-                    user_id,
-                    member: false,
-                    event_seq,
-                }));
-                Ok(out)
+                remove_room(conn, &access.room)
             })
         })
         .await?;
     state.bus.publish_all(events);
     Ok(())
+}
+
+/// Deletes `room` with its messages and log, answering the events that tell its members:
+/// `room.deleted` (published, not stored: the log goes with the room) and the end of
+/// each membership.
+pub fn remove_room(conn: &mut DbConn, room: &RoomRow) -> ApiResult<Vec<BusEvent>> {
+    let room_id = room.id;
+    let member_ids = members::user_ids(conn, room_id)?;
+    let event_seq = room.last_event_seq + 1;
+    let frame = events::frame(room_id, event_seq, "room.deleted", json!({})).to_string();
+    rooms::delete(conn, room_id)?;
+    let mut out = vec![BusEvent::Room {
+        room_id,
+        event_seq,
+        frame: frame.into(),
+        effect: RoomEffect::Deleted,
+    }];
+    out.extend(member_ids.into_iter().map(|user_id| BusEvent::Membership {
+        room_id,
+        user_id,
+        member: false,
+        event_seq,
+    }));
+    Ok(out)
 }
 
 pub async fn join(state: &AppState, user_id: i64, room_id: i64) -> ApiResult<RoomView> {

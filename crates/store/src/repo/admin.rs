@@ -10,7 +10,8 @@ use crate::schema::{audit_log, messages, rooms, users};
 #[derive(Debug, Clone, Queryable)]
 pub struct AuditRow {
     pub id: i64,
-    pub actor_id: i64,
+    /// `None`: the operator's command line.
+    pub actor_id: Option<i64>,
     pub action: String,
     pub target_type: String,
     pub target_id: i64,
@@ -20,7 +21,7 @@ pub struct AuditRow {
 
 pub fn record(
     conn: &mut DbConn,
-    actor_id: i64,
+    actor_id: Option<i64>,
     action: &str,
     target_type: &str,
     target_id: i64,

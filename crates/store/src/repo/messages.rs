@@ -298,3 +298,12 @@ pub fn by_ids(conn: &mut DbConn, ids: &[i64]) -> StoreResult<Vec<(MessageRow, Us
         .select((messages::all_columns, users::all_columns))
         .load(conn)?)
 }
+
+/// Messages `author_id` wrote that are not deleted, room by room in seq order.
+pub fn live_by_author(conn: &mut DbConn, author_id: i64) -> StoreResult<Vec<MessageRow>> {
+    Ok(messages::table
+        .filter(messages::author_id.eq(author_id))
+        .filter(messages::deleted_at.is_null())
+        .order((messages::room_id.asc(), messages::seq.asc()))
+        .load(conn)?)
+}

@@ -139,3 +139,19 @@ pub fn list_members(
         .select((org_members::all_columns, users::all_columns))
         .load(conn)?)
 }
+
+/// Who takes over an organisation its owner leaves: the longest-standing admin, else
+/// the longest-standing member.
+pub fn successor(
+    conn: &mut DbConn,
+    org_id: i64,
+    leaving_user: i64,
+) -> StoreResult<Option<OrgMemberRow>> {
+    let candidates: Vec<OrgMemberRow> = org_members::table
+        .filter(org_members::org_id.eq(org_id))
+        .filter(org_members::user_id.ne(leaving_user))
+        .order((org_members::joined_at.asc(), org_members::user_id.asc()))
+        .load(conn)?;
+    let admin = candidates.iter().find(|m| m.role == "admin").cloned();
+    Ok(admin.or_else(|| candidates.into_iter().next()))
+}

@@ -160,3 +160,27 @@ pub fn in_org(conn: &mut DbConn, org_id: i64) -> StoreResult<Vec<i64>> {
         .select(rooms::id)
         .load(conn)?)
 }
+
+/// Every room whose title contains `q` (ignoring case), any kind, newest first, before
+/// the `before_id` cursor: the administrators' list.
+pub fn list_all(
+    conn: &mut DbConn,
+    q: &str,
+    before_id: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<RoomRow>> {
+    let pattern = format!("%{}%", crate::repo::users::escape_like(&q.to_lowercase()));
+    let mut query = rooms::table
+        .filter(
+            crate::repo::users::lower(rooms::title)
+                .like(pattern)
+                .escape('\\'),
+        )
+        .order(rooms::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before_id {
+        query = query.filter(rooms::id.lt(before));
+    }
+    Ok(query.load(conn)?)
+}

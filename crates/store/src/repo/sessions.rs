@@ -146,3 +146,36 @@ pub fn spend_refresh_token(
     .execute(conn)?;
     Ok(n == 1)
 }
+
+/// Of `session_ids`, those no longer live: revoked, expired, or of an inactive user.
+/// The gateway's periodic sweep closes their sockets, so a revocation whose event was
+/// lost (a Redis outage, the operator's command line) still takes effect.
+pub fn ended_among(
+    conn: &mut DbConn,
+    session_ids: &[i64],
+    now: NaiveDateTime,
+) -> StoreResult<Vec<i64>> {
+    let live: std::collections::HashSet<i64> = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq_any(session_ids))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .filter(users::is_active.eq(true))
+        .select(sessions::id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect();
+    Ok(session_ids
+        .iter()
+        .copied()
+        .filter(|id| !live.contains(id))
+        .collect())
+}
+
+/// Every session the user ever had, newest first (for a data export).
+pub fn all_of(conn: &mut DbConn, user_id: i64) -> StoreResult<Vec<SessionRow>> {
+    Ok(sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .order(sessions::id.desc())
+        .load(conn)?)
+}

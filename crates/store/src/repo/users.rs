@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::error::StoreResult;
 use crate::models::{NewUser, UserRow};
-use crate::schema::users;
+use crate::schema::{user_tokens, users};
 
 pub use sql::lower;
 
@@ -157,4 +157,30 @@ pub fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
+}
+
+/// Anonymises a deleted account. The row stays, so the user's messages keep an author
+/// ("Deleted user") and foreign keys hold, but nothing in it identifies the person and
+/// no password opens it. Their pending mailed tokens go too.
+pub fn erase(conn: &mut DbConn, user_id: i64, at: NaiveDateTime) -> StoreResult<()> {
+    let name = format!("deleted-{user_id}");
+    let email = format!("{name}@deleted.invalid");
+    diesel::update(users::table.find(user_id))
+        .set((
+            users::username.eq(&name),
+            users::username_lower.eq(&name),
+            users::email.eq(&email),
+            users::email_lower.eq(&email),
+            users::email_verified_at.eq(None::<NaiveDateTime>),
+            users::display_name.eq("Deleted user"),
+            users::bio.eq(""),
+            users::avatar_url.eq(None::<String>),
+            users::password_hash.eq("!"),
+            users::is_admin.eq(false),
+            users::is_active.eq(false),
+            users::deleted_at.eq(Some(at)),
+        ))
+        .execute(conn)?;
+    diesel::delete(user_tokens::table.filter(user_tokens::user_id.eq(user_id))).execute(conn)?;
+    Ok(())
 }
