@@ -2,7 +2,7 @@
 # The web front: the React SPA built and served by nginx, which also proxies /api/, /docs/
 # and /ws to the parley instances (docker/nginx.conf). Build from the repository root:
 #   docker build -f docker/web.Dockerfile -t parley-web .
-# Needs the SPA: until frontend/ has package.json and package-lock.json this build fails.
+# The generated API client is committed (frontend/src/api), so the build needs no server.
 
 # --- SPA --------------------------------------------------------------------
 FROM node:20-bookworm-slim AS spa

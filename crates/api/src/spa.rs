@@ -12,7 +12,7 @@ use actix_web::{HttpRequest, HttpResponse};
 /// The policy for the SPA's own documents: scripts and styles only from this origin,
 /// sockets back to it, no framing, no plugins.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
-     style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https:; font-src 'self' data:; \
      connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
      frame-ancestors 'none'";
 
