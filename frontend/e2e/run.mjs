@@ -19,7 +19,10 @@ const T = 15_000;
 const started = Date.now();
 const step = (s) => console.log(`[e2e ${((Date.now() - started) / 1000).toFixed(1)}s] ${s}`);
 
-const server = new ParleyServer({ bin, staticDir: dist, port: await freePort() });
+// Short-lived access tokens, so the run exercises refresh (and its coordination between
+// two tabs of one user) many times over.
+const TOKEN_TTL = 8;
+const server = new ParleyServer({ bin, staticDir: dist, port: await freePort(), env: { PARLEY_ACCESS_TOKEN_TTL_SECS: String(TOKEN_TTL) } });
 await server.start();
 step(`server on ${server.url}, db in ${server.dir}`);
 
@@ -34,17 +37,41 @@ const consoleErrors = [];
 let outage = false;
 const NETWORK_NOISE = /WebSocket connection to .* failed|ERR_CONNECTION_REFUSED|ERR_INTERNET_DISCONNECTED|Failed to load resource: net::|ERR_NETWORK_CHANGED|ERR_CONNECTION_RESET/;
 
-async function newUser(name) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
+// Contexts whose session is ended on purpose: their 401s are expected.
+const kicked = new Set();
+
+function watch(name, page) {
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
     const text = msg.text();
     if (outage && NETWORK_NOISE.test(text)) return;
+    if (kicked.has(name) && /status of 401/.test(text)) return;
     consoleErrors.push(`${name}: ${text}`);
   });
   page.on('pageerror', (err) => consoleErrors.push(`${name}: pageerror ${err.message}`));
+  if (process.env.E2E_DEBUG) {
+    page.on('requestfinished', async (req) => {
+      const t = req.timing();
+      const ms = t.responseEnd;
+      if (ms > 500) console.log(`  slow ${name} ${req.method()} ${req.url()} ${Math.round(ms)}ms`);
+    });
+    page.on('requestfailed', (req) => console.log(`  failed ${name} ${req.method()} ${req.url()} ${req.failure()?.errorText}`));
+  }
+}
+
+async function newUser(name) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  watch(name, page);
   return { name, context, page };
+}
+
+async function login(u, username, password = 'correct horse battery') {
+  await u.page.goto(`${server.url}/login`);
+  await u.page.getByLabel('Username or email').fill(username);
+  await u.page.getByLabel('Password').fill(password);
+  await u.page.getByRole('button', { name: 'Sign in' }).click();
+  await u.page.getByRole('heading', { name: /Welcome/ }).waitFor({ timeout: T });
 }
 
 async function texts(page, selector) {
@@ -98,6 +125,13 @@ try {
   await register(alice);
   await register(bob);
   step('registered alice and bob');
+  // A second tab of Alice's: same session, same tokens.
+  const aliceTab2 = await alice.context.newPage();
+  watch('alice-tab2', aliceTab2);
+  await aliceTab2.goto(server.url);
+  await aliceTab2.getByRole('heading', { name: /Welcome/ }).waitFor({ timeout: T });
+  // Background tabs get no animation frames (and are 'hidden'): keep the first one in front.
+  await alice.page.bringToFront();
 
   // --- Alice creates a public room
   await alice.page.getByRole('button', { name: 'Create a room' }).first().click();
@@ -150,13 +184,16 @@ try {
   const helloOnAlice = alice.page.locator('.messages article.msg', { hasText: 'Hello Bob' });
   await helloOnAlice.hover();
   await helloOnAlice.getByRole('button', { name: 'Reply in thread' }).click();
+  step('thread: opened');
   const thread = alice.page.getByRole('complementary', { name: 'Thread' });
   await thread.waitFor();
   await thread.locator('textarea').fill('A reply in the thread');
   await thread.locator('textarea').press('Enter');
   await thread.locator('article.msg', { hasText: 'A reply in the thread' }).waitFor({ timeout: T });
+  step('thread: replied');
   await bob.page.getByRole('button', { name: '1 reply' }).click();
   await bob.page.getByRole('complementary', { name: 'Thread' }).locator('article.msg', { hasText: 'A reply in the thread' }).waitFor({ timeout: T });
+  step('thread: bob sees it');
   await alice.page.screenshot({ path: join(shots, '03-room-thread.png') });
   await bob.page.getByRole('button', { name: 'Close thread' }).click();
   await alice.page.getByRole('button', { name: 'Close thread' }).click();
@@ -196,7 +233,7 @@ try {
   await alice.page.locator('[data-testid="connection"][data-status="online"]').waitFor({ timeout: 30_000 });
   await alice.page.locator('[data-testid="pending"]').waitFor({ state: 'detached', timeout: T });
   await send(alice.page, 'After the restart');
-  const expected = [
+  let expected = [
     'Hello Bob',
     'Hi Alice',
     'While you were away (I edited this)',
@@ -218,19 +255,129 @@ try {
   await waitTimeline(bob.page, expected);
   await bob.page.screenshot({ path: join(shots, '05-room-after-resume.png') });
 
+  // --- Mentions: autocomplete, notification, unread badge (Bob is elsewhere)
+  await bob.page.getByRole('link', { name: 'Discover rooms' }).click();
+  await bob.page.getByRole('heading', { name: 'Discover rooms' }).waitFor();
+  const box = alice.page.locator('.room-main textarea[id^="composer-"]');
+  await box.pressSequentially('Look @bo', { delay: 20 });
+  await alice.page.getByRole('option', { name: /@bob/ }).waitFor({ timeout: T });
+  await box.press('Enter');
+  if ((await box.inputValue()) !== 'Look @bob ') throw new Error(`mention not completed: ${await box.inputValue()}`);
+  await box.pressSequentially('at this', { delay: 10 });
+  await box.press('Enter');
+  expected.push('Look @bob at this');
+  await waitTimeline(alice.page, expected);
+  await bob.page.getByRole('link', { name: /general, 1 unread/ }).waitFor({ timeout: T });
+  await bob.page.getByRole('link', { name: /Notifications/ }).locator('.badge').waitFor({ timeout: T });
+  await bob.page.getByRole('link', { name: /Notifications/ }).click();
+  const note = bob.page.getByRole('list', { name: 'Notifications' }).getByRole('listitem').filter({ hasText: 'mentioned you' });
+  await note.waitFor({ timeout: T });
+  await bob.page.screenshot({ path: join(shots, '06-notifications.png') });
+  await note.getByRole('link', { name: 'Open' }).click();
+  await bob.page.locator('.messages article.msg.highlight', { hasText: 'Look @bob at this' }).waitFor({ timeout: T });
+  await bob.page.getByRole('link', { name: /^general$/ }).waitFor({ timeout: T }); // read: badge gone
+  step('mention, notification, unread badge');
+
+  // --- Search and jump to a message
+  await bob.page.getByLabel('Search messages').fill('edited');
+  await bob.page.getByLabel('Search messages').press('Enter');
+  const hit = bob.page.getByRole('list', { name: 'Results' }).getByRole('link').first();
+  await hit.waitFor({ timeout: T });
+  if (!(await hit.locator('mark').count())) throw new Error('search hit without highlight');
+  await bob.page.screenshot({ path: join(shots, '07-search.png') });
+  await hit.click();
+  await bob.page.locator('.messages article.msg.highlight', { hasText: 'I edited this' }).waitFor({ timeout: T });
+  step('search + jump');
+
+  // --- Private room and an invite link
+  await alice.page.getByRole('button', { name: 'Create a room' }).first().click();
+  await alice.page.getByLabel('Name').fill('secret plans');
+  await alice.page.getByLabel(/Private/).check();
+  await alice.page.getByRole('dialog').getByRole('button', { name: 'Create room' }).click();
+  await alice.page.getByRole('heading', { name: /secret plans/ }).waitFor({ timeout: T });
+  await alice.page.getByRole('link', { name: 'Room settings' }).click();
+  await alice.page.getByRole('tab', { name: 'Invites' }).click();
+  await alice.page.getByRole('button', { name: 'Create invite link' }).click();
+  const inviteUrl = (await alice.page.locator('.invite-url').first().innerText({ timeout: T })).trim();
+  await alice.page.screenshot({ path: join(shots, '08-room-settings-invites.png') });
+  await bob.page.goto(inviteUrl);
+  await bob.page.getByText(/invites you to join the room/).waitFor({ timeout: T });
+  await bob.page.getByRole('button', { name: 'Accept invitation' }).click();
+  await bob.page.getByRole('heading', { name: /secret plans/ }).waitFor({ timeout: T });
+  await bob.page.locator('.room-main textarea').waitFor({ timeout: T });
+  await alice.page.getByRole('tab', { name: 'Members' }).click();
+  await alice.page.getByRole('list', { name: 'Members' }).getByText('Bob', { exact: true }).waitFor({ timeout: T });
+  step('invite link accepted');
+
+  // --- Direct chat, with presence
+  await bob.page.getByRole('button', { name: 'New direct message' }).click();
+  await bob.page.getByLabel('Find people').fill('ali');
+  await bob.page.getByRole('dialog').getByRole('button', { name: /Alice/ }).click();
+  await bob.page.locator('.room-main textarea').waitFor({ timeout: T });
+  await send(bob.page, 'psst, a direct message');
+  await waitTimeline(bob.page, ['psst, a direct message']);
+  await alice.page.getByRole('link', { name: /^Bob, 1 unread, online$/ }).waitFor({ timeout: T });
+  step('direct message, unread, presence');
+
+  // --- Both tabs of Alice refresh at once, long after the access token expired
+  await alice.page.waitForTimeout((TOKEN_TTL + 1) * 1000);
+  await Promise.all([alice.page.goto(roomUrl), aliceTab2.goto(roomUrl)]);
+  await waitTimeline(alice.page, expected);
+  await waitTimeline(aliceTab2, expected);
+  await aliceTab2.locator('[data-testid="connection"][data-status="online"]').waitFor({ timeout: T });
+  await aliceTab2.bringToFront();
+  await send(aliceTab2, 'From my second tab');
+  expected.push('From my second tab');
+  await alice.page.bringToFront();
+  await waitTimeline(alice.page, expected);
+  await bob.page.goto(roomUrl);
+  await waitTimeline(bob.page, expected);
+  step('two tabs kept one session through many token refreshes');
+
+  // --- Sessions: log out other devices
+  const laptop = await newUser('alice-laptop');
+  await login(laptop, 'alice');
+  await alice.page.getByRole('link', { name: 'Profile and settings' }).click();
+  await alice.page.getByRole('tab', { name: 'Sessions' }).click();
+  await alice.page.getByRole('list', { name: 'Sessions' }).getByRole('listitem').nth(1).waitFor({ timeout: T });
+  await alice.page.screenshot({ path: join(shots, '09-settings-sessions.png') });
+  kicked.add('alice-laptop');
+  await alice.page.getByRole('button', { name: 'Log out other devices' }).click();
+  await alice.page.getByText('Other devices are signed out.').waitFor({ timeout: T });
+  await laptop.page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: T });
+  // This device (both tabs) stays signed in.
+  await aliceTab2.goto(`${server.url}/`);
+  await aliceTab2.getByRole('heading', { name: /Welcome/ }).waitFor({ timeout: T });
+  await laptop.context.close();
+  step('other devices logged out; this one kept');
+
+  // --- Administration
+  await server.cli(['create-admin', '--username', 'root', '--email', 'root@example.com'], {
+    PARLEY_ADMIN_PASSWORD: 'correct horse battery',
+  });
+  const root = await newUser('root');
+  await login(root, 'root');
+  await root.page.getByRole('link', { name: 'Administration' }).click();
+  await root.page.getByRole('heading', { name: 'Administration' }).waitFor();
+  await root.page.getByRole('cell', { name: 'alice@example.com' }).waitFor({ timeout: T });
+  await root.page.getByLabel('Statistics').waitFor();
+  await root.page.screenshot({ path: join(shots, '10-admin.png') });
+  await root.context.close();
+  step('admin page');
+
   // --- More screens
   await bob.page.getByRole('link', { name: 'Discover rooms' }).click();
   await bob.page.getByRole('heading', { name: 'Discover rooms' }).waitFor();
-  await bob.page.screenshot({ path: join(shots, '06-discover.png') });
+  await bob.page.screenshot({ path: join(shots, '11-discover.png') });
 
   // --- Phone width
   await alice.page.setViewportSize({ width: 390, height: 800 });
   await alice.page.goto(roomUrl);
   await waitTimeline(alice.page, expected);
-  await alice.page.screenshot({ path: join(shots, '07-phone-room.png') });
+  await alice.page.screenshot({ path: join(shots, '12-phone-room.png') });
   await alice.page.getByRole('button', { name: 'Open navigation' }).first().click();
   await alice.page.waitForTimeout(300);
-  await alice.page.screenshot({ path: join(shots, '08-phone-nav.png') });
+  await alice.page.screenshot({ path: join(shots, '13-phone-nav.png') });
 
   if (consoleErrors.length) throw new Error(`console errors:\n${consoleErrors.join('\n')}`);
   step('PASS');

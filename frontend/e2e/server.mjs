@@ -18,7 +18,8 @@ export function freePort() {
 }
 
 export class ParleyServer {
-  constructor({ bin, staticDir, port, dir }) {
+  constructor({ bin, staticDir, port, dir, env = {} }) {
+    this.extraEnv = env;
     this.bin = bin;
     this.staticDir = staticDir;
     this.port = port;
@@ -42,6 +43,7 @@ export class ParleyServer {
       PARLEY_RATE_LIMITS: 'off',
       PARLEY_OUTBOX_DIR: join(this.dir, 'outbox'),
       PARLEY_LOG: process.env.PARLEY_LOG ?? 'warn',
+      ...this.extraEnv,
     };
   }
 
@@ -71,6 +73,17 @@ export class ParleyServer {
       await new Promise((r) => setTimeout(r, 150));
     }
     throw new Error(`parley did not answer /api/health:\n${this.log.join('')}`);
+  }
+
+  /** Run a one-off subcommand (e.g. create-admin) on the same database. */
+  async cli(args, env = {}) {
+    const proc = spawn(this.bin, args, { env: { ...this.env(), ...env }, cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.on('data', (d) => (out += d));
+    proc.stderr.on('data', (d) => (out += d));
+    const code = await new Promise((r) => proc.once('exit', r));
+    if (code !== 0) throw new Error(`parley ${args.join(' ')} failed (${code}): ${out}`);
+    return out;
   }
 
   /** SIGKILL: a crash, not a graceful shutdown. */

@@ -53,9 +53,19 @@ describe('token coordination', () => {
   });
 
   it('refreshes shortly before the access token expires', async () => {
-    setAuth(fromPair(pair(1, 10)));
+    setAuth(fromPair(pair(1, 900)));
     setRefresher(async () => pair(3));
-    expect(await freshAccessToken(30_000)).toBe('a3');
-    expect(await freshAccessToken(30_000)).toBe('a3');
+    expect(await freshAccessToken()).toBe('a1');
+    const now = Date.now();
+    const spy = vi.spyOn(Date, 'now').mockReturnValue(now + 880_000);
+    expect(await freshAccessToken()).toBe('a3');
+    spy.mockRestore();
+    expect(await freshAccessToken()).toBe('a3');
+  });
+
+  it('scales the margin down for short-lived tokens', async () => {
+    setAuth(fromPair(pair(1, 8)));
+    setRefresher(async () => pair(4, 8));
+    expect(await freshAccessToken()).toBe('a1');
   });
 });

@@ -18,6 +18,8 @@ export type StoredAuth = {
   refreshToken: string;
   /** ms since epoch when the access token expires. */
   expiresAt: number;
+  /** ms since epoch when it was issued (to refresh at a fraction of its life). */
+  issuedAt?: number;
   user: User;
 };
 
@@ -83,6 +85,7 @@ export function fromPair(pair: TokenPair): StoredAuth {
     accessToken: pair.access_token,
     refreshToken: pair.refresh_token,
     expiresAt: Date.now() + pair.expires_in * 1000,
+    issuedAt: Date.now(),
     user: pair.user,
   };
 }
@@ -170,11 +173,15 @@ export function refreshAuth(): Promise<StoredAuth | null> {
   return inflight;
 }
 
-/** An access token valid for at least `marginMs`, refreshing first when needed. */
+/**
+ * An access token valid for at least `marginMs` (at most a quarter of its lifetime),
+ * refreshing first when needed.
+ */
 export async function freshAccessToken(marginMs = 30_000): Promise<string | null> {
   const auth = current ?? read();
   if (!auth) return null;
-  if (auth.expiresAt - Date.now() > marginMs) return auth.accessToken;
+  const lifetime = auth.issuedAt ? auth.expiresAt - auth.issuedAt : Infinity;
+  if (auth.expiresAt - Date.now() > Math.min(marginMs, lifetime / 4)) return auth.accessToken;
   const next = await refreshAuth();
   return next?.accessToken ?? null;
 }

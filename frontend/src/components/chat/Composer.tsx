@@ -1,4 +1,4 @@
-import { useRef, useState, type KeyboardEvent } from 'react';
+import { useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { Member } from '../../api/generated';
 import { sendChatMessage, sendTyping } from '../../realtime/client';
 import { EmojiPicker } from './EmojiPicker';
@@ -50,6 +50,7 @@ export function Composer({
   const [active, setActive] = useState(0);
   const [picker, setPicker] = useState(false);
   const lastTyping = useRef(0);
+  const pendingCaret = useRef<number | null>(null);
   const ref = useRef<HTMLTextAreaElement>(null);
   const id = `composer-${roomId}-${parentSeq ?? 'main'}`;
 
@@ -76,13 +77,19 @@ export function Composer({
     if (!mq) return;
     const next = `${text.slice(0, mq.start)}@${s.username} ${text.slice(caret)}`;
     const pos = mq.start + s.username.length + 2;
+    pendingCaret.current = pos;
     setText(next);
     setCaret(pos);
-    requestAnimationFrame(() => {
-      ref.current?.focus();
-      ref.current?.setSelectionRange(pos, pos);
-    });
   }
+
+  // Place the caret after an inserted mention or emoji, before the next keystroke.
+  useLayoutEffect(() => {
+    const pos = pendingCaret.current;
+    if (pos === null || !ref.current) return;
+    pendingCaret.current = null;
+    ref.current.focus();
+    ref.current.setSelectionRange(pos, pos);
+  }, [text]);
 
   function send() {
     const body = text.trim();
@@ -177,9 +184,9 @@ export function Composer({
             <EmojiPicker
               onPick={(em) => {
                 const pos = ref.current?.selectionStart ?? text.length;
+                pendingCaret.current = pos + em.length;
                 setText(text.slice(0, pos) + em + text.slice(pos));
                 setPicker(false);
-                ref.current?.focus();
               }}
               onClose={() => setPicker(false)}
             />
