@@ -351,6 +351,41 @@ try {
   await laptop.context.close();
   step('other devices logged out; this one kept');
 
+  // --- A long history: pages load upward as you scroll (before=), nothing twice
+  const busyId = await alice.page.evaluate(async () => {
+    const { accessToken } = JSON.parse(localStorage.getItem('parley.auth'));
+    const h = { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json' };
+    const room = await (await fetch('/api/rooms', { method: 'POST', headers: h, body: JSON.stringify({ title: 'busy' }) })).json();
+    for (let i = 1; i <= 130; i++) {
+      const res = await fetch('/api/messages', { method: 'POST', headers: h, body: JSON.stringify({ room_id: room.id, body: `line ${i}` }) });
+      if (!res.ok) throw new Error(`send ${i}: ${res.status}`);
+    }
+    return room.id;
+  });
+  await alice.page.goto(`${server.url}/rooms/${busyId}`);
+  await alice.page.locator('.messages article.msg', { hasText: 'line 130' }).waitFor({ timeout: T });
+  const firstSeq = Number(await alice.page.locator('.messages article.msg').first().getAttribute('data-seq'));
+  if (firstSeq <= 1) throw new Error('the whole history loaded at once; expected the newest page only');
+  for (let i = 0; i < 20; i++) {
+    if (await alice.page.getByText('This is the beginning of the room.').count()) break;
+    await alice.page.locator('.messages').evaluate((el) => (el.scrollTop = 0));
+    await alice.page.waitForTimeout(300);
+  }
+  const seqs = (await alice.page.locator('.messages article.msg').evaluateAll((els) => els.map((e) => Number(e.dataset.seq))));
+  if (seqs.length !== 130 || seqs.some((v, i) => v !== i + 1)) throw new Error(`history after scrolling up: ${seqs.length} messages, ${seqs.slice(0, 5)}…`);
+  step(`history paged upward from seq ${firstSeq} to 1`);
+
+  // --- Organisation with an announcement
+  await alice.page.getByRole('button', { name: 'New organisation' }).click();
+  await alice.page.getByLabel('Name').fill('Acme');
+  await alice.page.getByRole('dialog').getByRole('button', { name: 'Create' }).click();
+  await alice.page.getByRole('heading', { name: 'Acme', level: 1 }).waitFor({ timeout: T });
+  await alice.page.getByLabel('New announcement (Markdown)').fill('Welcome to **Acme**');
+  await alice.page.getByRole('button', { name: 'Announce to everyone' }).click();
+  await alice.page.getByRole('list', { name: 'Announcements' }).locator('strong', { hasText: 'Acme' }).waitFor({ timeout: T });
+  await alice.page.screenshot({ path: join(shots, '10-org.png') });
+  step('organisation + announcement');
+
   // --- Administration
   await server.cli(['create-admin', '--username', 'root', '--email', 'root@example.com'], {
     PARLEY_ADMIN_PASSWORD: 'correct horse battery',
@@ -361,23 +396,23 @@ try {
   await root.page.getByRole('heading', { name: 'Administration' }).waitFor();
   await root.page.getByRole('cell', { name: 'alice@example.com' }).waitFor({ timeout: T });
   await root.page.getByLabel('Statistics').waitFor();
-  await root.page.screenshot({ path: join(shots, '10-admin.png') });
+  await root.page.screenshot({ path: join(shots, '11-admin.png') });
   await root.context.close();
   step('admin page');
 
   // --- More screens
   await bob.page.getByRole('link', { name: 'Discover rooms' }).click();
   await bob.page.getByRole('heading', { name: 'Discover rooms' }).waitFor();
-  await bob.page.screenshot({ path: join(shots, '11-discover.png') });
+  await bob.page.screenshot({ path: join(shots, '12-discover.png') });
 
   // --- Phone width
   await alice.page.setViewportSize({ width: 390, height: 800 });
   await alice.page.goto(roomUrl);
   await waitTimeline(alice.page, expected);
-  await alice.page.screenshot({ path: join(shots, '12-phone-room.png') });
+  await alice.page.screenshot({ path: join(shots, '13-phone-room.png') });
   await alice.page.getByRole('button', { name: 'Open navigation' }).first().click();
   await alice.page.waitForTimeout(300);
-  await alice.page.screenshot({ path: join(shots, '13-phone-nav.png') });
+  await alice.page.screenshot({ path: join(shots, '14-phone-nav.png') });
 
   if (consoleErrors.length) throw new Error(`console errors:\n${consoleErrors.join('\n')}`);
   step('PASS');

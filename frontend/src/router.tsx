@@ -1,5 +1,5 @@
 import { createBrowserRouter, Navigate, Outlet, useLocation } from 'react-router';
-import { useSessionLifecycle } from './auth/useAuth';
+import { useSessionLifecycle, useStoredAuth } from './auth/useAuth';
 import { Login } from './pages/auth/Login';
 import { Register } from './pages/auth/Register';
 import { ForgotPassword, ResetPassword, VerifyEmail } from './pages/auth/Passwords';
@@ -16,20 +16,21 @@ import { OrgPage } from './pages/OrgPage';
 import { AdminPage } from './pages/AdminPage';
 import { NotFound } from './pages/NotFound';
 
+/** The one owner of the session's lifecycle (store, socket); everything else only reads it. */
 function Root() {
   useSessionLifecycle();
   return <Outlet />;
 }
 
 function RequireAuth() {
-  const auth = useSessionLifecycle();
+  const auth = useStoredAuth();
   const loc = useLocation();
   if (!auth) return <Navigate to={`/login?next=${encodeURIComponent(loc.pathname + loc.search)}`} replace />;
   return <Shell />;
 }
 
 function GuestOnly() {
-  const auth = useSessionLifecycle();
+  const auth = useStoredAuth();
   const loc = useLocation();
   if (auth) {
     const next = new URLSearchParams(loc.search).get('next');

@@ -3,11 +3,16 @@ import { Outlet, useLocation } from 'react-router';
 import { useListOrgsQuery, useListRoomsQuery } from '../api/generated';
 import { Sidebar } from '../components/Sidebar';
 import { ConnectionBanner } from '../components/ConnectionBanner';
+import { useAppSelector } from '../store';
 
 export function Shell() {
   useListRoomsQuery();
   useListOrgsQuery();
   const loc = useLocation();
+  const unread = useAppSelector((s) => Object.values(s.rooms.byId).reduce((n, r) => n + (r.unread_count > 0 ? 1 : 0), 0));
+  useEffect(() => {
+    document.title = unread ? `(${unread}) Parley` : 'Parley';
+  }, [unread]);
   useEffect(() => {
     document.body.classList.remove('nav-open');
   }, [loc.pathname]);
