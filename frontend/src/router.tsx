@@ -15,6 +15,7 @@ import { RoomSettings } from './pages/RoomSettings';
 import { OrgPage } from './pages/OrgPage';
 import { AdminPage } from './pages/AdminPage';
 import { NotFound } from './pages/NotFound';
+import { RouteError } from './pages/RouteError';
 
 /** The one owner of the session's lifecycle (store, socket); everything else only reads it. */
 function Root() {
@@ -42,6 +43,7 @@ function GuestOnly() {
 export const routes = [
   {
     element: <Root />,
+    errorElement: <RouteError />,
     children: [
       {
         element: <GuestOnly />,

@@ -165,6 +165,7 @@ export function RoomPage() {
           </div>
         </header>
         <MessageList
+          key={roomId}
           roomId={roomId}
           meId={me.id}
           members={members}
@@ -175,7 +176,7 @@ export function RoomPage() {
         />
         <TypingIndicator roomId={roomId} names={names} />
         {isMember ? (
-          <Composer roomId={roomId} members={members} meId={me.id} placeholder={`Message ${direct ? title : `#${title}`}`} />
+          <Composer key={roomId} roomId={roomId} members={members} meId={me.id} placeholder={`Message ${direct ? title : `#${title}`}`} />
         ) : (
           <div className="join-bar">
             <span>You are previewing this room.</span>

@@ -247,8 +247,10 @@ export class ParleySocket {
       return;
     }
     if (code === CLOSE.AUTH_FAILED) {
-      const ok = await this.deps.onAuthFailed().catch(() => false);
-      if (!ok) {
+      // Refresh and retry; a network failure while refreshing is retried later, only a
+      // refused refresh token ends the session.
+      const ok = await this.deps.onAuthFailed().catch(() => 'retry' as const);
+      if (ok === false) {
         this.deps.onSessionEnded();
         return;
       }

@@ -1,10 +1,13 @@
-import { useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { Member } from '../../api/generated';
 import { sendChatMessage, sendTyping } from '../../realtime/client';
 import { EmojiPicker } from './EmojiPicker';
 import { Icon } from '../Icon';
 
 const TYPING_EVERY_MS = 2500;
+
+/** Unsent drafts per room and thread, kept while the tab lives. */
+const drafts = new Map<string, string>();
 const MAX = 4000;
 
 /** The word being typed at the caret, if it is an @mention. */
@@ -45,14 +48,27 @@ export function Composer({
   placeholder: string;
   disabled?: boolean;
 }) {
-  const [text, setText] = useState('');
+  const id = `composer-${roomId}-${parentSeq ?? 'main'}`;
+  const [text, setTextState] = useState(() => drafts.get(id) ?? '');
+  const setText = (v: string) => {
+    if (v) drafts.set(id, v);
+    else drafts.delete(id);
+    setTextState(v);
+  };
   const [caret, setCaret] = useState(0);
   const [active, setActive] = useState(0);
   const [picker, setPicker] = useState(false);
   const lastTyping = useRef(0);
   const pendingCaret = useRef<number | null>(null);
   const ref = useRef<HTMLTextAreaElement>(null);
-  const id = `composer-${roomId}-${parentSeq ?? 'main'}`;
+
+  // Tell the others we stopped typing when leaving the room mid-sentence.
+  useEffect(
+    () => () => {
+      if (lastTyping.current) sendTyping(roomId, true);
+    },
+    [roomId],
+  );
 
   const mq = mentionQuery(text, caret);
   const suggestions = mq ? mentionSuggestions(members, mq.query, meId) : [];

@@ -107,7 +107,24 @@ export const MessageItem = memo(function MessageItem({
       id={inThread ? `thread-msg-${m.seq}` : `msg-${m.seq}`}
       data-seq={m.seq}
       aria-label={`${name} at ${timeOfDay(m.created_at)}`}
-      tabIndex={-1}
+      tabIndex={0}
+      onKeyDown={(e) => {
+        // Arrow keys move between messages; Tab goes into the focused message's actions.
+        if (e.target !== e.currentTarget) return;
+        const sib = (el: Element | null, dir: 'previousElementSibling' | 'nextElementSibling') => {
+          let n = el?.[dir] ?? null;
+          while (n && !(n instanceof HTMLElement && n.matches('article.msg'))) n = n[dir];
+          return n as HTMLElement | null;
+        };
+        if (e.key === 'ArrowUp' || e.key === 'ArrowDown') {
+          e.preventDefault();
+          sib(e.currentTarget, e.key === 'ArrowUp' ? 'previousElementSibling' : 'nextElementSibling')?.focus();
+        } else if (e.key === 'e' && mine && !m.deleted) {
+          e.preventDefault();
+          setDraft(m.body);
+          setEditing(true);
+        }
+      }}
     >
       <div className="msg-gutter">
         {compact ? (
