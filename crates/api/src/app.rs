@@ -11,7 +11,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::fallback::{self, RouteTable};
-use crate::middleware::{log_request, trim_api_trailing_slash};
+use crate::middleware::{catch_panic, log_request, trim_api_trailing_slash};
 use crate::openapi::ApiDoc;
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -29,11 +29,12 @@ pub fn build(
         InitError = (),
     >,
 > {
-    let (app, doc) = App::new()
+    let (app, mut doc) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(routes::configure)
         .split_for_parts();
+    crate::openapi::finish(&mut doc);
     let route_table = web::Data::new(RouteTable::from_openapi(&doc));
     let settings = state.settings.clone();
     app.app_data(web::Data::new(state))
@@ -56,6 +57,8 @@ pub fn build(
                 .config(utoipa_swagger_ui::Config::from("/api/openapi.json")),
         )
         .default_service(web::to(fallback::not_matched))
+        .wrap(from_fn(catch_panic))
+        .wrap(from_fn(crate::rate_limit::limit))
         .wrap(ErrorHandlers::new().default_handler(problemize))
         .wrap(cors(&settings))
         .wrap(

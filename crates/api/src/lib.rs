@@ -14,6 +14,7 @@ pub mod middleware;
 pub mod models;
 pub mod openapi;
 pub mod paging;
+pub mod rate_limit;
 pub mod responses;
 pub mod routes;
 pub mod service;

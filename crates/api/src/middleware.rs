@@ -1,4 +1,5 @@
-//! Small request middlewares: `/api` trailing slashes, request logging, security headers.
+//! Small request middlewares: `/api` trailing slashes, request logging, security headers,
+//! and the last line of defence against a panicking handler.
 
 use std::time::Instant;
 
@@ -66,4 +67,27 @@ pub async fn log_request(
         tracing::info!(%method, %route, status, elapsed_ms, "request");
     }
     Ok(response)
+}
+
+/// Turns a panic anywhere below into a 500 problem document instead of a dropped
+/// connection. A panic is a bug: it is logged as an error (method only: the raw path may
+/// hold an invite code), and the client learns nothing of it but `internal_error`. The
+/// answer goes up as an error, which actix renders with `ApiError`'s problem document
+/// (the request itself went down with the panic).
+pub async fn catch_panic(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    use futures_util::FutureExt;
+    let method = req.method().clone();
+    match std::panic::AssertUnwindSafe(next.call(req))
+        .catch_unwind()
+        .await
+    {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::error!(%method, "handler panicked");
+            Err(crate::error::ApiError::Internal.into())
+        }
+    }
 }

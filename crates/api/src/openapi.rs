@@ -55,12 +55,67 @@ impl Modify for BearerScheme {
 
 /// The full document, as served at `/api/openapi.json` and printed by `parley openapi`.
 pub fn document() -> utoipa::openapi::OpenApi {
-    App::new()
+    let mut doc = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(crate::routes::configure)
         .split_for_parts()
-        .1
+        .1;
+    finish(&mut doc);
+    doc
+}
+
+/// What holds for every operation once all are collected: each can answer 429 (the
+/// request budgets of `rate_limit`), except the health probe, which is exempt.
+pub fn finish(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{
+        ContentBuilder, HeaderBuilder, ObjectBuilder, RefOr, ResponseBuilder, Type,
+    };
+    let limited = ResponseBuilder::new()
+        .description(
+            "Too many requests from this user or address (or, at login, failed attempts); \
+             retry after `Retry-After` seconds.",
+        )
+        .header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(1)),
+                ))
+                .description(Some("Seconds to wait"))
+                .build(),
+        )
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                    "Problem",
+                ))))
+                .build(),
+        )
+        .build();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if path == "/api/health" {
+            continue;
+        }
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            op.responses
+                .responses
+                .entry("429".to_owned())
+                .or_insert_with(|| RefOr::T(limited.clone()));
+        }
+    }
 }
 
 /// The document as served, serialised once at start-up.

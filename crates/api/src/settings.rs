@@ -16,6 +16,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `false` disables every rate limit (benchmarks, black-box runs).
     pub rate_limits: bool,
+    /// Request budgets of the HTTP API and socket upgrades.
+    pub http_rates: RateSettings,
     /// The web client's build (`index.html` and its assets), served for paths outside
     /// the API; `None` serves no client.
     pub static_dir: Option<PathBuf>,
@@ -70,6 +72,29 @@ impl Default for GatewaySettings {
     }
 }
 
+/// Sustained requests per second and bursts, per user and per client address.
+#[derive(Debug, Clone)]
+pub struct RateSettings {
+    pub user_per_second: u32,
+    pub user_burst: u32,
+    pub address_per_second: u32,
+    pub address_burst: u32,
+}
+
+impl Default for RateSettings {
+    /// Generous for people (the web client opens with a few dozen requests), tight
+    /// enough that one client cannot monopolise an instance. Addresses get more: many
+    /// users may share one behind NAT.
+    fn default() -> Self {
+        RateSettings {
+            user_per_second: 20,
+            user_burst: 200,
+            address_per_second: 50,
+            address_burst: 400,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
     /// `JWT_SECRET`; when unset a secret is generated once and kept in the database.
@@ -101,6 +126,7 @@ impl Settings {
             json_limit: 64 * 1024,
             trusted_proxies: Vec::new(),
             rate_limits: true,
+            http_rates: RateSettings::default(),
             static_dir: None,
             metrics_on_main: true,
             auth: AuthSettings {

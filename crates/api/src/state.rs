@@ -28,6 +28,7 @@ pub struct AppState {
     /// This instance's sockets and the ordered fan-out to them.
     pub hub: Arc<crate::gateway::hub::Hub>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    pub limits: Arc<crate::rate_limit::RateLimits>,
 }
 
 /// Credentials machinery: the JWT keys, bounded password hashing, login throttles.
@@ -90,7 +91,9 @@ impl AppState {
             settings.gateway.queue_bytes,
             metrics.clone(),
         );
+        let limits = Arc::new(crate::rate_limit::RateLimits::new(&settings.http_rates));
         Ok(AppState {
+            limits,
             settings: Arc::new(settings),
             db,
             redis: redis_link.as_ref().map(|l| l.pool.clone()),

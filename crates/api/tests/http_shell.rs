@@ -221,3 +221,39 @@ async fn the_web_client_is_served_with_an_spa_fallback() {
         .expect_problem(404, "not_found");
     std::fs::remove_file(secret_outside).unwrap();
 }
+
+#[actix_web::test]
+async fn a_panicking_handler_answers_a_problem_and_the_worker_lives_on() {
+    use actix_web::{App, middleware::from_fn, web};
+    // One worker: if the panic took it down, the later requests would fail.
+    let server = actix_test::start_with(actix_test::config().workers(1), || {
+        App::new()
+            .wrap(from_fn(parley_api::middleware::catch_panic))
+            .route(
+                "/boom/{n}",
+                web::get().to(|n: web::Path<u32>| async move {
+                    let n = n.into_inner();
+                    if n > 10 {
+                        panic!("boom {n}");
+                    }
+                    format!("fine {n}")
+                }),
+            )
+    });
+    for _ in 0..3 {
+        let mut res = server.get("/boom/99").send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 500);
+        assert_eq!(
+            res.headers().get("content-type").unwrap(),
+            "application/problem+json"
+        );
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["code"], "internal_error");
+        assert!(
+            !body.to_string().contains("boom"),
+            "no panic text leaks: {body}"
+        );
+    }
+    let mut res = server.get("/boom/1").send().await.unwrap();
+    assert_eq!(res.body().await.unwrap(), "fine 1");
+}

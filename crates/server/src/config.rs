@@ -88,6 +88,21 @@ impl Config {
             api.static_dir = Some(dir);
         }
         api.metrics_on_main = var("PARLEY_METRICS_BIND").is_none();
+        let rates = &mut api.http_rates;
+        for (name, field) in [
+            ("PARLEY_HTTP_USER_RATE", &mut rates.user_per_second),
+            ("PARLEY_HTTP_USER_BURST", &mut rates.user_burst),
+            ("PARLEY_HTTP_ADDRESS_RATE", &mut rates.address_per_second),
+            ("PARLEY_HTTP_ADDRESS_BURST", &mut rates.address_burst),
+        ] {
+            *field = parse(name, var(name), *field)?;
+            if *field == 0 {
+                return Err(ConfigError {
+                    name,
+                    message: "must be at least 1 (PARLEY_RATE_LIMITS=off disables limits)".into(),
+                });
+            }
+        }
         api.rate_limits = parse_switch("PARLEY_RATE_LIMITS", var("PARLEY_RATE_LIMITS"), true)?;
         let auth = &mut api.auth;
         auth.jwt_secret = var("JWT_SECRET");

@@ -153,6 +153,14 @@ fn start_session_sweep(state: &AppState) {
 }
 
 fn start_retention(state: &AppState) {
+    let limits = state.limits.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limits.sweep();
+        }
+    });
     let state = state.clone();
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(3600));
