@@ -6,14 +6,6 @@ import { ForgotPassword, ResetPassword, VerifyEmail } from './pages/auth/Passwor
 import { Shell } from './pages/Shell';
 import { Home } from './pages/Home';
 import { RoomPage } from './pages/RoomPage';
-import { Discover } from './pages/Discover';
-import { InvitePage } from './pages/InvitePage';
-import { SearchPage } from './pages/SearchPage';
-import { NotificationsPage } from './pages/NotificationsPage';
-import { SettingsPage } from './pages/SettingsPage';
-import { RoomSettings } from './pages/RoomSettings';
-import { OrgPage } from './pages/OrgPage';
-import { AdminPage } from './pages/AdminPage';
 import { NotFound } from './pages/NotFound';
 import { RouteError } from './pages/RouteError';
 
@@ -60,14 +52,14 @@ export const routes = [
         children: [
           { path: '/', element: <Home /> },
           { path: '/rooms/:roomId', element: <RoomPage /> },
-          { path: '/rooms/:roomId/settings', element: <RoomSettings /> },
-          { path: '/discover', element: <Discover /> },
-          { path: '/invite/:code', element: <InvitePage /> },
-          { path: '/search', element: <SearchPage /> },
-          { path: '/notifications', element: <NotificationsPage /> },
-          { path: '/settings', element: <SettingsPage /> },
-          { path: '/orgs/:orgId', element: <OrgPage /> },
-          { path: '/admin', element: <AdminPage /> },
+          { path: '/rooms/:roomId/settings', lazy: async () => ({ Component: (await import('./pages/RoomSettings')).RoomSettings }) },
+          { path: '/discover', lazy: async () => ({ Component: (await import('./pages/Discover')).Discover }) },
+          { path: '/invite/:code', lazy: async () => ({ Component: (await import('./pages/InvitePage')).InvitePage }) },
+          { path: '/search', lazy: async () => ({ Component: (await import('./pages/SearchPage')).SearchPage }) },
+          { path: '/notifications', lazy: async () => ({ Component: (await import('./pages/NotificationsPage')).NotificationsPage }) },
+          { path: '/settings', lazy: async () => ({ Component: (await import('./pages/SettingsPage')).SettingsPage }) },
+          { path: '/orgs/:orgId', lazy: async () => ({ Component: (await import('./pages/OrgPage')).OrgPage }) },
+          { path: '/admin', lazy: async () => ({ Component: (await import('./pages/AdminPage')).AdminPage }) },
           { path: '*', element: <NotFound /> },
         ],
       },
