@@ -68,13 +68,16 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Json<T
     type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let value = web::Json::<serde_json::Value>::from_request(req, payload);
+        // Read as raw JSON first (content type, size and syntax checked by actix), then
+        // into `T` straight from the text: going through a `Value` would silently keep
+        // the last of duplicate keys, and `T` alone would accept an array for a struct.
+        let raw = web::Json::<Box<serde_json::value::RawValue>>::from_request(req, payload);
         Box::pin(async move {
-            let value = value.await?.into_inner();
-            if !value.is_object() {
+            let raw = raw.await?.into_inner();
+            if !raw.get().trim_start().starts_with('{') {
                 return Err(ApiError::BadRequest("the body must be a JSON object".into()).into());
             }
-            serde_json::from_value(value)
+            serde_json::from_str(raw.get())
                 .map(Json)
                 .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")).into())
         })
