@@ -1,7 +1,7 @@
 // End-to-end: two users in two browser contexts against a real parley server.
 // Usage: node e2e/run.mjs [path-to-parley]   (PARLEY_BIN also works; default ../target/debug/parley)
 import { chromium } from 'playwright-core';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ParleyServer, freePort } from './server.mjs';
@@ -386,6 +386,33 @@ try {
   await alice.page.screenshot({ path: join(shots, '10-org.png') });
   step('organisation + announcement');
 
+  // --- Forgot password: the mail goes to the server's outbox directory
+  const forgetful = await newUser('bob-phone');
+  await forgetful.page.goto(`${server.url}/login`);
+  await forgetful.page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await forgetful.page.getByLabel('Email').fill('bob@example.com');
+  await forgetful.page.getByRole('button', { name: 'Send reset link' }).click();
+  await forgetful.page.getByText(/a reset link is on its way/).waitFor({ timeout: T });
+  let resetUrl = null;
+  for (let i = 0; i < 50 && !resetUrl; i++) {
+    for (const f of readdirSync(join(server.dir, 'outbox'))) {
+      const m = /(http\S+\/reset-password#token=[A-Za-z0-9_-]+)/.exec(readFileSync(join(server.dir, 'outbox', f), 'utf8'));
+      if (m) resetUrl = m[1];
+    }
+    if (!resetUrl) await forgetful.page.waitForTimeout(100);
+  }
+  if (!resetUrl) throw new Error('no reset mail in the outbox');
+  kicked.add('bob'); // a reset ends Bob's other sessions
+  await forgetful.page.goto(resetUrl);
+  await forgetful.page.getByLabel('New password', { exact: true }).fill('a brand new secret');
+  await forgetful.page.getByLabel('Repeat it').fill('a brand new secret');
+  await forgetful.page.getByRole('button', { name: 'Set password' }).click();
+  await forgetful.page.getByText(/Your password is changed/).waitFor({ timeout: T });
+  await login(forgetful, 'bob', 'a brand new secret');
+  await bob.page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: T });
+  await forgetful.context.close();
+  step('password reset by mail; the old sessions ended');
+
   // --- Administration
   await server.cli(['create-admin', '--username', 'root', '--email', 'root@example.com'], {
     PARLEY_ADMIN_PASSWORD: 'correct horse battery',
@@ -401,9 +428,9 @@ try {
   step('admin page');
 
   // --- More screens
-  await bob.page.getByRole('link', { name: 'Discover rooms' }).click();
-  await bob.page.getByRole('heading', { name: 'Discover rooms' }).waitFor();
-  await bob.page.screenshot({ path: join(shots, '12-discover.png') });
+  await alice.page.getByRole('link', { name: 'Discover rooms' }).click();
+  await alice.page.getByRole('heading', { name: 'Discover rooms' }).waitFor();
+  await alice.page.screenshot({ path: join(shots, '12-discover.png') });
 
   // --- Phone width
   await alice.page.setViewportSize({ width: 390, height: 800 });

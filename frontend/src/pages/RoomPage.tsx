@@ -92,6 +92,16 @@ export function RoomPage() {
     };
   }, [markRead]);
 
+  // Removed from the room while looking at it (kicked, banned, deleted, left elsewhere).
+  const memberOf = useRef<number | null>(null);
+  useEffect(() => {
+    if (listItem) memberOf.current = roomId;
+    else if (memberOf.current === roomId) {
+      memberOf.current = null;
+      navigate('/', { replace: true });
+    }
+  }, [listItem, roomId, navigate]);
+
   const openThread = useCallback(
     (seq: number) => {
       const next = new URLSearchParams(params);

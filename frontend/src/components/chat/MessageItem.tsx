@@ -4,6 +4,7 @@ import {
   useAddReactionMutation,
   useCreateReportMutation,
   useDeleteMessageMutation,
+  useListMessageEditsQuery,
   usePinMessageMutation,
   useRemoveReactionMutation,
   useUpdateMessageMutation,
@@ -13,10 +14,11 @@ import { chatActions } from '../../store/chatSlice';
 import { errorMessage } from '../../lib/errors';
 import { fullTime, timeOfDay } from '../../lib/time';
 import { QUICK_REACTIONS } from '../../lib/emoji';
-import { Avatar, Modal } from '../ui';
+import { Avatar, Modal, Spinner } from '../ui';
 import { Markdown } from './Markdown';
 import { EmojiPicker } from './EmojiPicker';
 import { Icon } from '../Icon';
+import { UserCard } from '../UserCard';
 
 type Props = {
   message: Message;
@@ -45,6 +47,8 @@ export const MessageItem = memo(function MessageItem({
   const [picker, setPicker] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [reporting, setReporting] = useState(false);
+  const [profile, setProfile] = useState(false);
+  const [history, setHistory] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [update] = useUpdateMessageMutation();
   const [del] = useDeleteMessageMutation();
@@ -138,7 +142,9 @@ export const MessageItem = memo(function MessageItem({
       <div className="msg-main">
         {!compact && (
           <div className="msg-head">
-            <span className="msg-author">{name}</span>
+            <button className="msg-author link-plain" onClick={() => setProfile(true)} aria-label={`Profile of ${name}`}>
+              {name}
+            </button>
             <time dateTime={m.created_at} title={fullTime(m.created_at)} className="muted small">
               {timeOfDay(m.created_at)}
             </time>
@@ -172,9 +178,9 @@ export const MessageItem = memo(function MessageItem({
           <div className="msg-body" data-testid="msg-body">
             <Markdown text={m.body} />
             {m.edited_at && (
-              <span className="edited muted small" title={`Edited ${fullTime(m.edited_at)}`}>
+              <button className="edited muted small link-plain" title={`Edited ${fullTime(m.edited_at)}`} onClick={() => setHistory(true)}>
                 (edited)
-              </span>
+              </button>
             )}
           </div>
         )}
@@ -277,9 +283,32 @@ export const MessageItem = memo(function MessageItem({
         </Modal>
       )}
       {reporting && <ReportDialog roomId={m.room_id} seq={m.seq} onClose={() => setReporting(false)} />}
+      {profile && <UserCard userId={m.author.id} onClose={() => setProfile(false)} />}
+      {history && <EditHistory roomId={m.room_id} seq={m.seq} current={m.body} onClose={() => setHistory(false)} />}
     </article>
   );
 });
+
+function EditHistory({ roomId, seq, current, onClose }: { roomId: number; seq: number; current: string; onClose: () => void }) {
+  const { data, isLoading } = useListMessageEditsQuery({ roomId, seq });
+  return (
+    <Modal title="Edit history" onClose={onClose}>
+      {isLoading && <Spinner />}
+      <ol className="plain-list stack">
+        {data?.items.map((e, i) => (
+          <li key={i} className="card column">
+            <span className="small muted">Before the edit of {fullTime(e.edited_at)}</span>
+            <Markdown text={e.body} />
+          </li>
+        ))}
+        <li className="card column">
+          <span className="small muted">Now</span>
+          <Markdown text={current} />
+        </li>
+      </ol>
+    </Modal>
+  );
+}
 
 export function ReportDialog({ roomId, seq, userId, onClose }: { roomId?: number; seq?: number; userId?: number; onClose: () => void }) {
   const [report, { isLoading, isSuccess }] = useCreateReportMutation();

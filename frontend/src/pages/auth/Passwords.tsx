@@ -63,7 +63,7 @@ export function ResetPassword() {
           Your password is changed and every device was signed out. <Link to="/login">Sign in</Link>
         </p>
       ) : (
-        <form onSubmit={submit} aria-label="New password">
+        <form onSubmit={submit} aria-label="Choose a new password">
           <Field label="New password" name="new_password" type="password" autoComplete="new-password" required minLength={8} />
           <Field label="Repeat it" name="confirm" type="password" autoComplete="new-password" required minLength={8} />
           {error && <div className="form-error" role="alert">{error}</div>}
