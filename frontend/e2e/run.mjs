@@ -22,7 +22,14 @@ const step = (s) => console.log(`[e2e ${((Date.now() - started) / 1000).toFixed(
 // Short-lived access tokens, so the run exercises refresh (and its coordination between
 // two tabs of one user) many times over.
 const TOKEN_TTL = 8;
-const server = new ParleyServer({ bin, staticDir: dist, port: await freePort(), env: { PARLEY_ACCESS_TOKEN_TTL_SECS: String(TOKEN_TTL) } });
+// A short event log per room (pruned at start-up), so a long absence ends in resync_required.
+const LOG_EVENTS = 25;
+const server = new ParleyServer({
+  bin,
+  staticDir: dist,
+  port: await freePort(),
+  env: { PARLEY_ACCESS_TOKEN_TTL_SECS: String(TOKEN_TTL), PARLEY_EVENT_LOG_EVENTS: String(LOG_EVENTS) },
+});
 await server.start();
 step(`server on ${server.url}, db in ${server.dir}`);
 
@@ -63,7 +70,18 @@ async function newUser(name) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   watch(name, page);
-  return { name, context, page };
+  const u = { name, context, page, frames: [] };
+  // Every server frame this user's sockets receive (types only).
+  page.on('websocket', (ws) =>
+    ws.on('framereceived', (f) => {
+      try {
+        u.frames.push(JSON.parse(String(f.payload)).type);
+      } catch {
+        /* not JSON */
+      }
+    }),
+  );
+  return u;
 }
 
 async function login(u, username, password = 'correct horse battery') {
@@ -374,6 +392,32 @@ try {
   const seqs = (await alice.page.locator('.messages article.msg').evaluateAll((els) => els.map((e) => Number(e.dataset.seq))));
   if (seqs.length !== 130 || seqs.some((v, i) => v !== i + 1)) throw new Error(`history after scrolling up: ${seqs.length} messages, ${seqs.slice(0, 5)}…`);
   step(`history paged upward from seq ${firstSeq} to 1`);
+
+  // --- A long absence: the room's event log no longer reaches back (resync_required)
+  await bob.page.goto(roomUrl);
+  await waitTimeline(bob.page, expected);
+  outage = true;
+  await bob.context.setOffline(true);
+  await bob.page.locator('[data-testid="connection"]:not([data-status="online"])').waitFor({ timeout: T });
+  const roomId = Number(new URL(roomUrl).pathname.split('/').pop());
+  await alice.page.evaluate(async (roomId) => {
+    const { accessToken } = JSON.parse(localStorage.getItem('parley.auth'));
+    const h = { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json' };
+    for (let i = 1; i <= 30; i++) {
+      const res = await fetch('/api/messages', { method: 'POST', headers: h, body: JSON.stringify({ room_id: roomId, body: `catch-up ${i}` }) });
+      if (!res.ok) throw new Error(`send ${i}: ${res.status}`);
+    }
+  }, roomId);
+  for (let i = 1; i <= 30; i++) expected.push(`catch-up ${i}`);
+  await server.stop(); // graceful this time (close 1001); the restart prunes the log
+  await server.start();
+  await bob.context.setOffline(false);
+  await bob.page.locator('[data-testid="connection"][data-status="online"]').waitFor({ timeout: 30_000 });
+  outage = false;
+  await waitTimeline(bob.page, expected, 30_000);
+  if (!bob.frames.includes('resync_required')) throw new Error('expected the server to answer resync_required');
+  await alice.page.locator('[data-testid="connection"][data-status="online"]').waitFor({ timeout: 30_000 });
+  step('resync_required after a long absence: reloaded, complete, in order');
 
   // --- Organisation with an announcement
   await alice.page.getByRole('button', { name: 'New organisation' }).click();
