@@ -43,9 +43,11 @@ fn serve(database_url: &str, extra: &[(&str, &str)]) -> Instance {
         .env("DATABASE_URL", database_url)
         .env("PARLEY_BIND", format!("127.0.0.1:{port}"))
         .env("PARLEY_RATE_LIMITS", "off")
+        .env("PARLEY_LOG", "info,parley_api=debug")
+        .env("PARLEY_LOG_FORMAT", "json")
         .current_dir(std::env::temp_dir())
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(common::log_sink());
     for (k, v) in extra {
         cmd.env(k, v);
     }

@@ -16,6 +16,86 @@ pub struct Member {
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// Where the suite's logs and the secrets it handled go (`PARLEY_TEST_LOG_DIR`, set by
+/// `scripts/test-all`), so `scripts/check-log-hygiene` can prove no secret was logged.
+fn log_dir() -> Option<std::path::PathBuf> {
+    std::env::var_os("PARLEY_TEST_LOG_DIR").map(std::path::PathBuf::from)
+}
+
+/// Sends this test process's logs (JSON, debug for Parley's crates) to the log directory.
+pub fn capture_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Some(dir) = log_dir() else { return };
+        std::fs::create_dir_all(&dir).unwrap();
+        let name = format!(
+            "{}-{}.log",
+            std::env::current_exe()
+                .ok()
+                .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+                .unwrap_or_default(),
+            std::process::id()
+        );
+        let file = std::fs::File::create(dir.join(name)).unwrap();
+        let _ = tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "info,parley_api=debug,parley_store=debug,parley_realtime=debug,parley_auth=debug",
+            ))
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init();
+    });
+}
+
+/// Records secrets the suite saw (tokens, invite codes, reset links) for the log check.
+pub fn record_secrets(body: &Value) {
+    let Some(dir) = log_dir() else { return };
+    let mut found = Vec::new();
+    collect_secrets(body, &mut found);
+    if found.is_empty() {
+        return;
+    }
+    use std::io::Write;
+    let path = dir.join(format!("secrets-{}.txt", std::process::id()));
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        for secret in found {
+            let _ = writeln!(f, "{secret}");
+        }
+    }
+}
+
+fn collect_secrets(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            // An invite's code is its secret.
+            if map.contains_key("uses")
+                && let Some(code) = map.get("code").and_then(Value::as_str)
+            {
+                out.push(code.to_owned());
+            }
+            for (key, v) in map {
+                match (key.as_str(), v.as_str()) {
+                    ("access_token" | "refresh_token" | "token", Some(s)) if s.len() >= 16 => {
+                        out.push(s.to_owned())
+                    }
+                    ("url", Some(s)) => {
+                        if let Some((_, t)) = s.split_once("#token=") {
+                            out.push(t.to_owned());
+                        }
+                    }
+                    _ => collect_secrets(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_secrets(v, out)),
+        _ => {}
+    }
+}
+
 /// The shared Redis of the test machine, or `None` (a failure under CI).
 pub fn test_redis() -> Option<String> {
     match std::env::var("TEST_REDIS_URL") {
@@ -133,6 +213,7 @@ impl TestApp {
         redis: Option<(&str, &str)>,
         tweak: impl FnOnce(&mut Settings),
     ) -> TestApp {
+        capture_logs();
         let outbox = tempfile::tempdir().unwrap();
         let mut settings = Settings::for_public_url("http://parley.test");
         settings.mail.outbox_dir = outbox.path().to_owned();
@@ -218,7 +299,9 @@ impl TestApp {
                 .find(|m| m.lines().nth(1).is_some_and(|line| line.contains(subject)));
             if let Some(mail) = matching {
                 let start = mail.find("#token=").expect("mail has a link") + "#token=".len();
-                return mail[start..].split_whitespace().next().unwrap().to_owned();
+                let token = mail[start..].split_whitespace().next().unwrap().to_owned();
+                record_secrets(&serde_json::json!({ "token": token }));
+                return token;
             }
             actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
         }
@@ -254,12 +337,14 @@ impl TestApp {
         }
         .expect("request sent");
         let bytes = res.body().limit(16 * 1024 * 1024).await.expect("body read");
-        Resp {
+        let resp = Resp {
             status: res.status().as_u16(),
             headers: res.headers().clone(),
             body: serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())),
-        }
+        };
+        record_secrets(&resp.body);
+        resp
     }
 
     /// Sends raw bytes with the given content type.
@@ -276,12 +361,14 @@ impl TestApp {
         }
         let mut res = req.send_body(body).await.expect("request sent");
         let bytes = res.body().limit(16 * 1024 * 1024).await.expect("body read");
-        Resp {
+        let resp = Resp {
             status: res.status().as_u16(),
             headers: res.headers().clone(),
             body: serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())),
-        }
+        };
+        record_secrets(&resp.body);
+        resp
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {

@@ -16,6 +16,43 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The process's stderr: a log file in `PARLEY_TEST_LOG_DIR` (checked for secrets by
+/// `scripts/check-log-hygiene`), or nothing.
+pub fn log_sink() -> Stdio {
+    let Some(dir) = std::env::var_os("PARLEY_TEST_LOG_DIR") else {
+        return Stdio::null();
+    };
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let name = format!(
+        "parley-{}-{}.log",
+        std::process::id(),
+        rand::random::<u32>()
+    );
+    Stdio::from(std::fs::File::create(dir.join(name)).unwrap())
+}
+
+/// Records a response's tokens for the log check.
+pub fn record_secrets(body: &Value) {
+    let Some(dir) = std::env::var_os("PARLEY_TEST_LOG_DIR") else {
+        return;
+    };
+    use std::io::Write;
+    let path =
+        std::path::PathBuf::from(dir).join(format!("secrets-srv-{}.txt", std::process::id()));
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        for key in ["access_token", "refresh_token"] {
+            if let Some(s) = body[key].as_str() {
+                let _ = writeln!(f, "{s}");
+            }
+        }
+    }
+}
+
 pub struct Instance {
     pub child: Child,
     pub port: u16,
@@ -43,9 +80,11 @@ pub fn start(database_url: &str, redis_url: &str, prefix: &str) -> Instance {
         .env("PARLEY_REDIS_PREFIX", prefix)
         .env("PARLEY_BIND", format!("127.0.0.1:{port}"))
         .env("PARLEY_RATE_LIMITS", "off")
+        .env("PARLEY_LOG", "info,parley_api=debug,parley_realtime=debug")
+        .env("PARLEY_LOG_FORMAT", "json")
         .current_dir(std::env::temp_dir())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log_sink())
         .spawn()
         .unwrap();
     Instance { child, port }
@@ -75,7 +114,9 @@ pub async fn post(port: u16, path: &str, token: Option<&str>, body: Value) -> Va
     }
     let mut res = req.send_json(&body).await.unwrap();
     assert!(res.status().is_success(), "{path}: {}", res.status());
-    res.json().await.unwrap_or(Value::Null)
+    let body = res.json().await.unwrap_or(Value::Null);
+    record_secrets(&body);
+    body
 }
 
 pub type Socket = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
