@@ -31,12 +31,13 @@ impl From<DieselError> for StoreError {
                         .unwrap_or_else(|| info.message().to_owned()),
                 )
             }
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                StoreError::Unavailable(info.message().to_owned())
-            }
-            DieselError::DatabaseError(DatabaseErrorKind::Unknown, ref info)
-                if is_connection_failure(info.message()) =>
-            {
+            // A dead connection shows as any of these kinds, depending on when the
+            // server went away (mid-query, or before the command could be sent).
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => StoreError::Unavailable(info.message().to_owned()),
+            DieselError::DatabaseError(_, ref info) if is_connection_failure(info.message()) => {
                 StoreError::Unavailable(info.message().to_owned())
             }
             other => StoreError::Database(other),
