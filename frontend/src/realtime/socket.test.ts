@@ -192,6 +192,27 @@ describe('ParleySocket', () => {
     expect(deps.onSessionEnded).not.toHaveBeenCalled();
   });
 
+  it('retries (does not sign out) when the refresh after 4001 fails for a network reason', async () => {
+    const onAuthFailed = vi.fn(async (): Promise<boolean> => {
+      throw new Error('offline');
+    });
+    const { sock, deps, timers } = setup({ onAuthFailed });
+    const ws = await connect(sock);
+    ws.drop(4001);
+    await flush();
+    expect(deps.onSessionEnded).not.toHaveBeenCalled();
+    expect(timers.some((t) => t.ms < 20_000)).toBe(true);
+    expect(sock.connectionStatus).toBe('reconnecting');
+  });
+
+  it('signs out when the refresh after 4001 is refused', async () => {
+    const { sock, deps } = setup({ onAuthFailed: async () => false });
+    const ws = await connect(sock);
+    ws.drop(4001);
+    await flush();
+    expect(deps.onSessionEnded).toHaveBeenCalled();
+  });
+
   it('asks for a reload on resync_required and forgets the position', async () => {
     const { sock, deps } = setup();
     const ws = await connect(sock, [{ room_id: 7, last_event_seq: 2, last_seq: 2 }]);

@@ -1,4 +1,4 @@
-import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
+import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { Member, Message } from '../../api/generated';
 import { useAppDispatch, useAppSelector } from '../../store';
 import type { PendingMessage } from '../../store/chatSlice';
@@ -66,6 +66,7 @@ export function MessageList({ roomId, meId, members, canModerate, highlightSeq, 
   const atBottom = useRef(true);
   const loadingMore = useRef(false);
   const anchor = useRef<{ height: number; top: number } | null>(null);
+  const [newBelow, setNewBelow] = useState(false);
 
   const messages: Message[] = useMemo(() => {
     if (!win) return [];
@@ -93,6 +94,7 @@ export function MessageList({ roomId, meId, members, canModerate, highlightSeq, 
     if (bottom !== atBottom.current) {
       atBottom.current = bottom;
       onAtBottom(bottom);
+      if (bottom) setNewBelow(false);
     }
     if (el.scrollTop < 300 && win.hasOlder && !loadingMore.current && win.status === 'ready') {
       loadingMore.current = true;
@@ -124,10 +126,13 @@ export function MessageList({ roomId, meId, members, canModerate, highlightSeq, 
     }
   }, [firstSeq]);
 
-  // Follow new messages when already at the bottom.
+  // Follow new messages when already at the bottom; otherwise offer a way down.
+  const seenLastKey = useRef(lastKey);
   useLayoutEffect(() => {
     const el = scroller.current;
     if (el && atBottom.current && !highlightSeq) el.scrollTop = el.scrollHeight;
+    else if (seenLastKey.current !== lastKey && !atBottom.current) setNewBelow(true);
+    seenLastKey.current = lastKey;
   }, [lastKey, highlightSeq]);
 
   // Jump to a message.
@@ -162,6 +167,19 @@ export function MessageList({ roomId, meId, members, canModerate, highlightSeq, 
     );
 
   return (
+    <div className="messages-wrap">
+    {newBelow && (
+      <button
+        className="new-below btn primary small"
+        onClick={() => {
+          const el = scroller.current;
+          if (el) el.scrollTop = el.scrollHeight;
+          setNewBelow(false);
+        }}
+      >
+        New messages ↓
+      </button>
+    )}
     <div className="messages" ref={scroller} onScroll={onScroll} role="log" aria-label="Messages" aria-live="polite" aria-relevant="additions">
       {!win.hasOlder && (
         <div className="room-start muted">
@@ -213,7 +231,9 @@ export function MessageList({ roomId, meId, members, canModerate, highlightSeq, 
               <span className="msg-author">{me?.display_name}</span>
               <span className="muted small">{p.status === 'failed' ? 'Not sent' : 'Sending…'}</span>
             </div>
-            <div className="msg-body">{p.body}</div>
+            <div className="msg-body" data-testid="msg-body">
+              {p.body}
+            </div>
             {p.status === 'failed' && (
               <div className="form-error small" role="alert">
                 {p.error}{' '}
@@ -235,6 +255,7 @@ export function MessageList({ roomId, meId, members, canModerate, highlightSeq, 
           </button>
         </div>
       )}
+    </div>
     </div>
   );
 }
