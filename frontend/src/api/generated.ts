@@ -30,6 +30,30 @@ const injectedRtkApi = api
         }),
         providesTags: ["admin"],
       }),
+      listAdminRooms: build.query<
+        ListAdminRoomsApiResponse,
+        ListAdminRoomsApiArg
+      >({
+        query: (queryArg) => ({
+          url: `/api/admin/rooms`,
+          params: {
+            q: queryArg.q,
+            limit: queryArg.limit,
+            cursor: queryArg.cursor,
+          },
+        }),
+        providesTags: ["admin"],
+      }),
+      deleteAdminRoom: build.mutation<
+        DeleteAdminRoomApiResponse,
+        DeleteAdminRoomApiArg
+      >({
+        query: (queryArg) => ({
+          url: `/api/admin/rooms/${queryArg.roomId}`,
+          method: "DELETE",
+        }),
+        invalidatesTags: ["admin"],
+      }),
       getStats: build.query<GetStatsApiResponse, GetStatsApiArg>({
         query: () => ({ url: `/api/admin/stats` }),
         providesTags: ["admin"],
@@ -48,6 +72,13 @@ const injectedRtkApi = api
         }),
         providesTags: ["admin"],
       }),
+      deleteUser: build.mutation<DeleteUserApiResponse, DeleteUserApiArg>({
+        query: (queryArg) => ({
+          url: `/api/admin/users/${queryArg.userId}`,
+          method: "DELETE",
+        }),
+        invalidatesTags: ["admin"],
+      }),
       deactivateUser: build.mutation<
         DeactivateUserApiResponse,
         DeactivateUserApiArg
@@ -64,6 +95,12 @@ const injectedRtkApi = api
           method: "POST",
         }),
         invalidatesTags: ["admin"],
+      }),
+      exportUser: build.query<ExportUserApiResponse, ExportUserApiArg>({
+        query: (queryArg) => ({
+          url: `/api/admin/users/${queryArg.userId}/export`,
+        }),
+        providesTags: ["admin"],
       }),
       createPasswordResetLink: build.mutation<
         CreatePasswordResetLinkApiResponse,
@@ -785,6 +822,20 @@ export type ListAuditApiArg = {
   /** `next_cursor` of the previous page. */
   cursor?: string;
 };
+export type ListAdminRoomsApiResponse =
+  /** status 200 A page of rooms */ AdminRoomPage;
+export type ListAdminRoomsApiArg = {
+  /** Part of the title, ignoring case. */
+  q?: string;
+  limit?: number;
+  /** `next_cursor` of the previous page. */
+  cursor?: string;
+};
+export type DeleteAdminRoomApiResponse = unknown;
+export type DeleteAdminRoomApiArg = {
+  /** Room id */
+  roomId: number;
+};
 export type GetStatsApiResponse = /** status 200 Counts */ Stats;
 export type GetStatsApiArg = void;
 export type ListAdminUsersApiResponse =
@@ -795,6 +846,11 @@ export type ListAdminUsersApiArg = {
   limit?: number;
   cursor?: string;
 };
+export type DeleteUserApiResponse = unknown;
+export type DeleteUserApiArg = {
+  /** User id */
+  userId: number;
+};
 export type DeactivateUserApiResponse = unknown;
 export type DeactivateUserApiArg = {
   /** User id */
@@ -802,6 +858,11 @@ export type DeactivateUserApiArg = {
 };
 export type DemoteUserApiResponse = unknown;
 export type DemoteUserApiArg = {
+  userId: number;
+};
+export type ExportUserApiResponse = /** status 200 The export */ UserExport;
+export type ExportUserApiArg = {
+  /** User id */
   userId: number;
 };
 export type CreatePasswordResetLinkApiResponse =
@@ -1213,9 +1274,11 @@ export type UnblockUserApiArg = {
   userId: number;
 };
 export type AuditEntry = {
-  /** `user.deactivate`, `user.reactivate`, `user.promote`, `user.demote`, `user.reset_link`. */
+  /** `user.deactivate`, `user.reactivate`, `user.promote`, `user.demote`,
+    `user.reset_link`, `user.delete`, `user.export`, `room.delete`. */
   action: string;
-  actor_id: number;
+  /** The administrator; `null` for the operator's command line (`parley admin ...`). */
+  actor_id?: number | null;
   created_at: string;
   detail: string;
   id: number;
@@ -1246,9 +1309,31 @@ export type Problem = {
   /** `urn:parley:problem:{code}`. */
   type: string;
 };
+export type AdminRoom = {
+  archived: boolean;
+  created_at: string;
+  created_by: number;
+  id: number;
+  /** `group` or `direct`. */
+  kind: string;
+  member_count: number;
+  /** Messages ever posted (the room's last seq; deleted ones included). */
+  message_count: number;
+  org_id?: number | null;
+  /** Empty for direct chats. */
+  title: string;
+  visibility: string;
+};
+export type AdminRoomPage = {
+  items: AdminRoom[];
+  next_cursor?: string | null;
+};
 export type Stats = {
   /** Open sockets on the instance that answered. */
   connections: number;
+  /** Server instances alive (heartbeats through Redis); 1 without Redis, and `null`
+    when Redis is configured but cannot be asked. */
+  instances?: number | null;
   messages: number;
   rooms: number;
   users: number;
@@ -1265,6 +1350,52 @@ export type AdminUser = {
 export type AdminUserPage = {
   items: AdminUser[];
   next_cursor?: string | null;
+};
+export type ExportedMessage = {
+  body: string;
+  created_at: string;
+  edited_at?: string | null;
+  /** The thread root's seq, for a reply. */
+  parent_seq?: number | null;
+  room_id: number;
+  seq: number;
+};
+export type ExportedMembership = {
+  id: number;
+  joined_at: string;
+  name: string;
+  role: string;
+};
+export type ExportedSession = {
+  created_at: string;
+  id: number;
+  ip?: string | null;
+  last_used_at: string;
+  revoked: boolean;
+  user_agent?: string | null;
+};
+export type ExportedUser = {
+  avatar_url?: string | null;
+  bio: string;
+  created_at: string;
+  deleted_at?: string | null;
+  display_name: string;
+  email: string;
+  email_verified: boolean;
+  id: number;
+  is_active: boolean;
+  is_admin: boolean;
+  last_seen_at?: string | null;
+  username: string;
+};
+export type UserExport = {
+  exported_at: string;
+  /** Every message the user wrote that is not deleted, room by room in seq order. */
+  messages: ExportedMessage[];
+  organisations: ExportedMembership[];
+  rooms: ExportedMembership[];
+  sessions: ExportedSession[];
+  user: ExportedUser;
 };
 export type ResetLink = {
   expires_at: string;
@@ -1287,6 +1418,9 @@ export type PublicUser = {
   avatar_url?: string | null;
   bio: string;
   created_at: string;
+  /** Present (and true) only for an account an administrator deleted: its messages
+    remain as tombstones attributed to "Deleted user". */
+  deleted?: boolean;
   display_name: string;
   id: number;
   /** Whether the user has a socket open anywhere (in profile and member answers; not
@@ -1722,12 +1856,18 @@ export type ChangePasswordRequest = {
 export const {
   useListAuditQuery,
   useLazyListAuditQuery,
+  useListAdminRoomsQuery,
+  useLazyListAdminRoomsQuery,
+  useDeleteAdminRoomMutation,
   useGetStatsQuery,
   useLazyGetStatsQuery,
   useListAdminUsersQuery,
   useLazyListAdminUsersQuery,
+  useDeleteUserMutation,
   useDeactivateUserMutation,
   useDemoteUserMutation,
+  useExportUserQuery,
+  useLazyExportUserQuery,
   useCreatePasswordResetLinkMutation,
   usePromoteUserMutation,
   useReactivateUserMutation,
