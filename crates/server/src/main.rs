@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use parley_server::{admin, config::Config, serve, telemetry};
 
+mod seed;
+
 #[derive(Parser)]
 #[command(name = "parley", version, about = "Parley: a real-time chat server")]
 struct Cli {
@@ -58,6 +60,20 @@ enum AdminCommand {
     ResetLink { user: String },
     /// Print everything the server holds about a user, as JSON.
     Export { user: String },
+    /// Benchmarks: create users (one shared password hash), rooms, memberships (user i
+    /// in room i % ROOMS) and sessions in bulk; write `user_id room_id token` lines.
+    Seed {
+        #[arg(long)]
+        users: usize,
+        #[arg(long)]
+        rooms: usize,
+        #[arg(long, default_value = "seed")]
+        prefix: String,
+        #[arg(long, default_value = "tokens.txt")]
+        out: std::path::PathBuf,
+        #[arg(long, default_value_t = 86_400)]
+        token_ttl_secs: i64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -99,6 +115,26 @@ fn main() -> ExitCode {
         Command::CreateAdmin { username, email } => {
             admin::create_admin(&config, &username, &email).map_err(|e| e.to_string())
         }
+        Command::Admin {
+            action:
+                AdminCommand::Seed {
+                    users,
+                    rooms,
+                    prefix,
+                    out,
+                    token_ttl_secs,
+                },
+        } => {
+            let password = std::env::var("PARLEY_SEED_PASSWORD").ok();
+            let spec = seed::SeedSpec {
+                users,
+                rooms,
+                prefix,
+                token_ttl_secs,
+                password,
+            };
+            seed::run(&config, &spec, &out).map_err(|e| e.to_string())
+        }
         Command::Admin { action } => {
             use admin::UserAction as A;
             let (action, user) = match action {
@@ -115,6 +151,7 @@ fn main() -> ExitCode {
                 }
                 AdminCommand::ResetLink { user } => (A::ResetLink, user),
                 AdminCommand::Export { user } => (A::Export, user),
+                AdminCommand::Seed { .. } => return ExitCode::FAILURE,
             };
             admin::user_action(&config, action, &user).map_err(|e| e.to_string())
         }

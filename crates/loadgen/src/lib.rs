@@ -1,0 +1,12 @@
+//! `parley-loadgen`: a WebSocket load generator for Parley, and the in-memory
+//! reference ceiling it is compared with (docs/BENCHMARKS.md).
+
+pub mod ceiling;
+pub mod driver;
+pub mod hist;
+pub mod procfs;
+pub mod scenario;
+pub mod ws;
+
+pub use driver::{Report, compare, drive, table};
+pub use scenario::Scenario;
