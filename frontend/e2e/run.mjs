@@ -468,6 +468,10 @@ try {
   await root.page.getByRole('cell', { name: 'alice@example.com' }).waitFor({ timeout: T });
   await root.page.getByLabel('Statistics').waitFor();
   await root.page.screenshot({ path: join(shots, '11-admin.png') });
+  await root.page.getByRole('tab', { name: 'Rooms' }).click();
+  await root.page.getByRole('cell', { name: 'general' }).waitFor({ timeout: T });
+  await root.page.getByRole('tab', { name: 'Audit log' }).click();
+  await root.page.getByRole('tab', { name: 'Reports' }).click();
   await root.context.close();
   step('admin page');
 

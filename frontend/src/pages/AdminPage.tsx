@@ -2,6 +2,10 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import {
   useCreatePasswordResetLinkMutation,
+  useDeleteAdminRoomMutation,
+  useDeleteUserMutation,
+  useLazyExportUserQuery,
+  useListAdminRoomsQuery,
   useDeactivateUserMutation,
   useDemoteUserMutation,
   useGetStatsQuery,
@@ -14,11 +18,11 @@ import {
 } from '../api/generated';
 import { useAppSelector } from '../store';
 import { Tabs } from '../components/Tabs';
-import { EmptyState, PageHeader, Spinner } from '../components/ui';
+import { EmptyState, Modal, PageHeader, Spinner } from '../components/ui';
 import { errorMessage } from '../lib/errors';
 import { fullTime } from '../lib/time';
 
-const TABS = ['Users', 'Reports', 'Audit log'] as const;
+const TABS = ['Users', 'Rooms', 'Reports', 'Audit log'] as const;
 type Tab = (typeof TABS)[number];
 
 export function AdminPage() {
@@ -38,6 +42,7 @@ export function AdminPage() {
         <Stats />
         <Tabs tabs={TABS} value={tab} onChange={setTab} label="Administration">
           {tab === 'Users' && <Users />}
+          {tab === 'Rooms' && <Rooms />}
           {tab === 'Reports' && <Reports />}
           {tab === 'Audit log' && <Audit />}
         </Tabs>
@@ -57,6 +62,7 @@ function Stats() {
           ['Rooms', data.rooms],
           ['Messages', data.messages],
           ['Open sockets', data.connections],
+          ...(data.instances != null ? ([['Instances', data.instances]] as const) : []),
         ] as const
       ).map(([k, v]) => (
         <div className="stat" key={k}>
@@ -78,6 +84,9 @@ function Users() {
   const [deactivate] = useDeactivateUserMutation();
   const [reactivate] = useReactivateUserMutation();
   const [resetLink] = useCreatePasswordResetLinkMutation();
+  const [removeUser] = useDeleteUserMutation();
+  const [exportUser] = useLazyExportUserQuery();
+  const [doomed, setDoomed] = useState<{ id: number; username: string } | null>(null);
   const [note, setNote] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const act = (p: Promise<unknown>) => p.catch((e) => setError(errorMessage(e)));
@@ -137,6 +146,21 @@ function Users() {
                       >
                         Reset link
                       </button>
+                      <button
+                        className="btn small"
+                        onClick={() =>
+                          act(
+                            exportUser({ userId: u.id })
+                              .unwrap()
+                              .then((data) => download(`parley-${u.username}.json`, data)),
+                          )
+                        }
+                      >
+                        Export
+                      </button>
+                      <button className="btn small danger" onClick={() => setDoomed({ id: u.id, username: u.username })}>
+                        Delete
+                      </button>
                     </div>
                   )}
                 </td>
@@ -149,6 +173,113 @@ function Users() {
         <button className="btn" onClick={() => setCursor(data.next_cursor ?? undefined)}>
           Next page
         </button>
+      )}
+      {doomed && (
+        <Modal title={`Delete @${doomed.username}?`} onClose={() => setDoomed(null)}>
+          <p>The account and its personal data are deleted for good. Consider exporting it first.</p>
+          <div className="row end">
+            <button className="btn" onClick={() => setDoomed(null)}>
+              Cancel
+            </button>
+            <button
+              className="btn danger"
+              onClick={() => {
+                const id = doomed.id;
+                setDoomed(null);
+                act(removeUser({ userId: id }).unwrap());
+              }}
+            >
+              Delete account
+            </button>
+          </div>
+        </Modal>
+      )}
+    </div>
+  );
+}
+
+function download(name: string, data: unknown) {
+  const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+function Rooms() {
+  const [q, setQ] = useState('');
+  const [cursor, setCursor] = useState<string | undefined>();
+  const { data, isFetching } = useListAdminRoomsQuery({ q: q || undefined, limit: 50, cursor });
+  const [del] = useDeleteAdminRoomMutation();
+  const [doomed, setDoomed] = useState<{ id: number; title: string } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <div>
+      <div className="field">
+        <label htmlFor="admin-rooms-q">Search rooms</label>
+        <input id="admin-rooms-q" type="search" value={q} onChange={(e) => { setQ(e.target.value); setCursor(undefined); }} placeholder="Room name" />
+      </div>
+      {error && <div className="form-error" role="alert">{error}</div>}
+      {isFetching && !data && <Spinner />}
+      <div className="table-wrap">
+        <table className="data">
+          <thead>
+            <tr>
+              <th scope="col">Room</th>
+              <th scope="col">Kind</th>
+              <th scope="col">Members</th>
+              <th scope="col">Messages</th>
+              <th scope="col">Created</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data?.items.map((r) => (
+              <tr key={r.id}>
+                <td>
+                  <Link to={`/rooms/${r.id}`}>{r.title || `direct chat ${r.id}`}</Link>
+                </td>
+                <td>{r.kind}</td>
+                <td>{r.member_count}</td>
+                <td>{r.message_count}</td>
+                <td className="small">{fullTime(r.created_at)}</td>
+                <td>
+                  <button className="btn small danger" onClick={() => setDoomed({ id: r.id, title: r.title || `direct chat ${r.id}` })}>
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {data?.next_cursor && (
+        <button className="btn" onClick={() => setCursor(data.next_cursor ?? undefined)}>
+          Next page
+        </button>
+      )}
+      {doomed && (
+        <Modal title={`Delete “${doomed.title}”?`} onClose={() => setDoomed(null)}>
+          <p>Every message of the room is gone for everyone.</p>
+          <div className="row end">
+            <button className="btn" onClick={() => setDoomed(null)}>
+              Cancel
+            </button>
+            <button
+              className="btn danger"
+              onClick={() => {
+                const id = doomed.id;
+                setDoomed(null);
+                del({ roomId: id })
+                  .unwrap()
+                  .catch((e) => setError(errorMessage(e)));
+              }}
+            >
+              Delete room
+            </button>
+          </div>
+        </Modal>
       )}
     </div>
   );
