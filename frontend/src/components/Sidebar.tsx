@@ -32,7 +32,6 @@ function RoomLink({ room }: { room: RoomListItem }) {
       <NavLink
         to={`/rooms/${room.id}`}
         className={({ isActive }) => `room-link ${isActive ? 'active' : ''} ${unread ? 'unread' : ''}`}
-        aria-label={`${label}${unread ? `, ${unread} unread` : ''}${direct ? (online ? ', online' : ', offline') : ''}`}
       >
         {direct ? (
           <Avatar name={label} id={peer?.id ?? room.id} size={22} online={online} />
@@ -42,6 +41,7 @@ function RoomLink({ room }: { room: RoomListItem }) {
           </span>
         )}
         <span className="room-name">{label}</span>
+        <span className="sr-only">{`${unread ? `, ${unread} unread` : ''}${direct ? (online ? ', online' : ', offline') : ''}`}</span>
         {unread > 0 && (
           <span className="badge" aria-hidden="true" data-testid="unread-badge">
             {unread > 99 ? '99+' : unread}
