@@ -3,7 +3,7 @@ import { useStore } from 'react-redux';
 import { getAuth, setAuth, subscribeAuth, fromPair, type StoredAuth } from './tokens';
 import type { TokenPair } from '../api/generated';
 import { baseApi } from '../api/baseApi';
-import { startRealtime, stopRealtime } from '../realtime/client';
+import { clearOutbox, startRealtime, stopRealtime } from '../realtime/client';
 import type { AppStore } from '../store';
 import { sessionActions } from '../store/sessionSlice';
 import { chatActions } from '../store/chatSlice';
@@ -41,6 +41,7 @@ export function signIn(pair: TokenPair) {
 export async function signOut() {
   const a = getAuth();
   if (a) {
+    clearOutbox(a.user.id);
     try {
       await fetch('/api/logout', {
         method: 'POST',

@@ -113,3 +113,24 @@ describe('applyFrame', () => {
     expect(store.getState().chat.pending.c9).toMatchObject({ status: 'failed', error: 'not a member' });
   });
 });
+
+describe('outbox persistence', () => {
+  it('re-sends unsent messages after a reload and keeps storage in step', async () => {
+    const { restoreOutbox } = await import('./client');
+    localStorage.setItem(
+      'parley.outbox.1',
+      JSON.stringify([{ clientMsgId: 'c7', roomId: 7, body: 'written offline', parentSeq: null, createdAt: '', status: 'sending' }]),
+    );
+    const { store } = setup();
+    const sent: unknown[] = [];
+    const unsubscribe = restoreOutbox(store, { send: (f) => sent.push(f) }, 1);
+    expect(sent).toEqual([{ type: 'message.send', room_id: 7, body: 'written offline', client_msg_id: 'c7' }]);
+    expect(store.getState().chat.pending.c7?.status).toBe('sending');
+    store.dispatch(chatActions.sendQueued({ clientMsgId: 'c8', roomId: 7, body: 'another', parentSeq: null, createdAt: '' }));
+    expect(JSON.parse(localStorage.getItem('parley.outbox.1')!).map((p: { clientMsgId: string }) => p.clientMsgId)).toEqual(['c7', 'c8']);
+    applyFrame({ type: 'message.ack', client_msg_id: 'c7', message: msg(1, 1, { client_msg_id: 'c7' }) }, store.dispatch, store.getState);
+    applyFrame({ type: 'message.ack', client_msg_id: 'c8', message: msg(2, 1, { client_msg_id: 'c8' }) }, store.dispatch, store.getState);
+    expect(localStorage.getItem('parley.outbox.1')).toBeNull();
+    unsubscribe();
+  });
+});

@@ -5,7 +5,7 @@
 import { parleyApi } from '../api/generated';
 import { freshAccessToken, getAuth, refreshAuth, setAuth } from '../auth/tokens';
 import type { AppDispatch, AppStore, RootState } from '../store';
-import { chatActions } from '../store/chatSlice';
+import { chatActions, type PendingMessage } from '../store/chatSlice';
 import { roomsActions } from '../store/roomsSlice';
 import { sessionActions } from '../store/sessionSlice';
 import { loadLatest, loadReads } from '../store/thunks';
@@ -14,6 +14,47 @@ import { ParleySocket } from './socket';
 import type { ServerFrame } from './protocol';
 
 let socket: ParleySocket | null = null;
+let unsubscribeOutbox: (() => void) | null = null;
+
+/**
+ * Unsent messages survive a reload: they are kept in localStorage per user and sent
+ * again at start. The server deduplicates by client_msg_id, so a message that did get
+ * through before the reload is not posted twice.
+ */
+const outboxKey = (userId: number) => `parley.outbox.${userId}`;
+
+export function restoreOutbox(s: AppStore, sock: Pick<ParleySocket, 'send'>, userId: number) {
+  let saved: PendingMessage[];
+  try {
+    saved = JSON.parse(localStorage.getItem(outboxKey(userId)) ?? '[]') as PendingMessage[];
+  } catch {
+    saved = [];
+  }
+  for (const p of saved) {
+    if (p.status !== 'sending') continue;
+    s.dispatch(chatActions.sendQueued({ clientMsgId: p.clientMsgId, roomId: p.roomId, body: p.body, parentSeq: p.parentSeq, createdAt: p.createdAt }));
+    sock.send({
+      type: 'message.send',
+      room_id: p.roomId,
+      body: p.body,
+      client_msg_id: p.clientMsgId,
+      ...(p.parentSeq ? { parent_seq: p.parentSeq } : {}),
+    });
+  }
+  let last = s.getState().chat.pending;
+  return s.subscribe(() => {
+    const pending = s.getState().chat.pending;
+    if (pending === last) return;
+    last = pending;
+    try {
+      const list = Object.values(pending).filter((p) => p.status === 'sending');
+      if (list.length) localStorage.setItem(outboxKey(userId), JSON.stringify(list));
+      else localStorage.removeItem(outboxKey(userId));
+    } catch {
+      /* storage full or unavailable: memory only */
+    }
+  });
+}
 let store: AppStore | null = null;
 let everReady = false;
 
@@ -153,6 +194,8 @@ export function startRealtime(s: AppStore) {
   socket = sock;
   window.addEventListener('offline', onOffline);
   window.addEventListener('online', onOnline);
+  const userId = getAuth()?.user.id;
+  if (userId) unsubscribeOutbox = restoreOutbox(s, sock, userId);
   sock.start();
   return sock;
 }
@@ -165,11 +208,22 @@ function onOnline() {
 }
 
 export function stopRealtime() {
+  unsubscribeOutbox?.();
+  unsubscribeOutbox = null;
   window.removeEventListener('offline', onOffline);
   window.removeEventListener('online', onOnline);
   socket?.stop();
   socket = null;
   store = null;
+}
+
+/** Forget a user's unsent messages (explicit sign-out). */
+export function clearOutbox(userId: number) {
+  try {
+    localStorage.removeItem(outboxKey(userId));
+  } catch {
+    /* unavailable */
+  }
 }
 
 export function getSocket() {
