@@ -93,7 +93,9 @@ async function newUser(name) {
   page.on('websocket', (ws) =>
     ws.on('framereceived', (f) => {
       try {
-        u.frames.push(JSON.parse(String(f.payload)).type);
+        const frame = JSON.parse(String(f.payload));
+        u.frames.push(frame.type);
+        if (frame.type === 'error') console.log(`  ${name} got an error frame: ${JSON.stringify(frame)}`);
       } catch {
         /* not JSON */
       }
@@ -519,6 +521,8 @@ try {
   await a11y(alice.page, 'phone navigation');
 
   if (consoleErrors.length) throw new Error(`console errors:\n${consoleErrors.join('\n')}`);
+  // The client never sends a frame the server refuses.
+  for (const u of [alice, bob]) if (u.frames.includes('error')) throw new Error(`${u.name}'s socket received an error frame`);
   if (a11yProblems.length) throw new Error(`accessibility (axe-core):\n${a11yProblems.join('\n')}`);
   step('PASS');
 } catch (e) {
