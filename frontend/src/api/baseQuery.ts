@@ -27,6 +27,14 @@ export const baseQueryWithReauth: BaseQueryFn<string | FetchArgs, unknown, Fetch
     }
   }
   let result = await rawBaseQuery(args, api, extra);
+  // Rate limited: wait as told (when it is short) and try once more.
+  if (result.error?.status === 429) {
+    const after = Number(result.meta?.response?.headers.get('Retry-After') ?? '');
+    if (Number.isFinite(after) && after >= 0 && after <= 10) {
+      await new Promise((r) => setTimeout(r, after * 1000 + 100));
+      result = await rawBaseQuery(args, api, extra);
+    }
+  }
   if (result.error?.status === 401 && getAuth()) {
     const url = typeof args === 'string' ? args : args.url;
     if (!/\/api\/(login|register|token\/refresh)/.test(url)) {

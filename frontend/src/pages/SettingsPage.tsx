@@ -16,6 +16,7 @@ import { errorMessage, fieldErrors } from '../lib/errors';
 import { ago, fullTime } from '../lib/time';
 import { signOut } from '../auth/useAuth';
 import { Tabs } from '../components/Tabs';
+import { desktopNotificationsEnabled, desktopNotificationsSupported, setDesktopNotifications } from '../lib/desktopNotify';
 
 const TABS = ['Profile', 'Password', 'Sessions', 'Blocked'] as const;
 type Tab = (typeof TABS)[number];
@@ -95,6 +96,7 @@ function Profile() {
       </div>
       {errors.form && <div className="form-error" role="alert">{errors.form}</div>}
       {msg && <div className="ok-msg" role="status">{msg}</div>}
+      <DesktopNotificationsToggle />
       <div className="row">
         <button className="btn primary" disabled={isLoading}>Save profile</button>
         {!user.email_verified && (
@@ -104,6 +106,29 @@ function Profile() {
         )}
       </div>
     </form>
+  );
+}
+
+function DesktopNotificationsToggle() {
+  const [on, setOn] = useState(desktopNotificationsEnabled);
+  const [denied, setDenied] = useState(false);
+  if (!desktopNotificationsSupported()) return null;
+  return (
+    <div className="field">
+      <label className="radio">
+        <input
+          type="checkbox"
+          checked={on}
+          onChange={async (e) => {
+            const ok = await setDesktopNotifications(e.target.checked);
+            setOn(ok);
+            setDenied(e.target.checked && !ok);
+          }}
+        />
+        Desktop notifications for mentions and direct messages while Parley is in the background
+      </label>
+      {denied && <div className="field-error">The browser did not allow notifications for this site.</div>}
+    </div>
   );
 }
 

@@ -10,6 +10,7 @@ import { roomsActions } from '../store/roomsSlice';
 import { sessionActions } from '../store/sessionSlice';
 import { loadLatest, loadReads } from '../store/thunks';
 import { newClientMsgId } from '../lib/ids';
+import { notifyDesktop } from '../lib/desktopNotify';
 import { ParleySocket } from './socket';
 import type { ServerFrame } from './protocol';
 
@@ -159,6 +160,7 @@ export function applyFrame(frame: ServerFrame, dispatch: AppDispatch, getState: 
       break;
     case 'notification':
       dispatch(sessionActions.notificationArrived(frame.notification));
+      notifyDesktop(frame.notification);
       dispatch(parleyApi.util.invalidateTags(['notifications']));
       break;
     case 'announcement':
