@@ -218,6 +218,12 @@ try {
   await helloOnBob.getByRole('button', { name: 'React with 👍' }).click();
   await alice.page.locator('.messages article.msg', { hasText: 'Hello Bob' }).getByRole('button', { name: /👍 1/ }).waitFor({ timeout: T });
   await bob.page.locator('.messages article.msg', { hasText: 'Hello Bob' }).getByRole('button', { name: /👍 1, including you/ }).waitFor({ timeout: T });
+  // Any emoji, found by name in the picker.
+  await helloOnBob.hover();
+  await helloOnBob.getByRole('button', { name: 'Add reaction' }).click();
+  await bob.page.getByLabel('Search emoji').fill('rocket');
+  await bob.page.getByRole('dialog', { name: 'Pick an emoji' }).getByRole('button', { name: 'rocket', exact: true }).click();
+  await alice.page.locator('.messages article.msg', { hasText: 'Hello Bob' }).getByRole('button', { name: /🚀 1/ }).waitFor({ timeout: T });
   step('reaction');
 
   // --- Thread
