@@ -112,6 +112,35 @@ async function login(u, username, password = 'correct horse battery') {
   await u.page.getByRole('heading', { name: /Welcome/ }).waitFor({ timeout: T });
 }
 
+/** Talk to the API from the test itself, in a session of its own (refreshed as needed). */
+async function apiAs(username, work, password = 'correct horse battery') {
+  const post = async (path, body, token) => {
+    const res = await fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  let pair = await post('/api/login', { username, password });
+  let expires = Date.now() + pair.expires_in * 1000;
+  const call = async (method, path, body) => {
+    if (expires - Date.now() < 3000) {
+      pair = await post('/api/token/refresh', { refresh_token: pair.refresh_token });
+      expires = Date.now() + pair.expires_in * 1000;
+    }
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${pair.access_token}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return res.status === 204 ? null : res.json();
+  };
+  return work(call);
+}
+
 async function texts(page, selector) {
   return page.locator(selector).allInnerTexts();
 }
@@ -403,28 +432,34 @@ try {
   step('other devices logged out; this one kept');
 
   // --- A long history: pages load upward as you scroll (before=), nothing twice
-  const busyId = await alice.page.evaluate(async () => {
-    const { accessToken } = JSON.parse(localStorage.getItem('parley.auth'));
-    const h = { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json' };
-    const room = await (await fetch('/api/rooms', { method: 'POST', headers: h, body: JSON.stringify({ title: 'busy' }) })).json();
-    for (let i = 1; i <= 130; i++) {
-      const res = await fetch('/api/messages', { method: 'POST', headers: h, body: JSON.stringify({ room_id: room.id, body: `line ${i}` }) });
-      if (!res.ok) throw new Error(`send ${i}: ${res.status}`);
-    }
+  const busyId = await apiAs('alice', async (call) => {
+    const room = await call('POST', '/api/rooms', { title: 'busy' });
+    for (let i = 1; i <= 450; i++) await call('POST', '/api/messages', { room_id: room.id, body: `line ${i}` });
     return room.id;
   });
   await alice.page.goto(`${server.url}/rooms/${busyId}`);
-  await alice.page.locator('.messages article.msg', { hasText: 'line 130' }).waitFor({ timeout: T });
+  await alice.page.locator('.messages article.msg', { hasText: 'line 450' }).waitFor({ timeout: T });
   const firstSeq = Number(await alice.page.locator('.messages article.msg').first().getAttribute('data-seq'));
   if (firstSeq <= 1) throw new Error('the whole history loaded at once; expected the newest page only');
-  for (let i = 0; i < 20; i++) {
+  const shownSeqs = () => alice.page.locator('.messages article.msg').evaluateAll((els) => els.map((e) => Number(e.dataset.seq)));
+  const contiguous = (seqs) => seqs.every((v, i) => i === 0 || v === seqs[i - 1] + 1);
+  for (let i = 0; i < 40; i++) {
     if (await alice.page.getByText('This is the beginning of the room.').count()) break;
     await alice.page.locator('.messages').evaluate((el) => (el.scrollTop = 0));
-    await alice.page.waitForTimeout(300);
+    await alice.page.waitForTimeout(250);
   }
-  const seqs = (await alice.page.locator('.messages article.msg').evaluateAll((els) => els.map((e) => Number(e.dataset.seq))));
-  if (seqs.length !== 130 || seqs.some((v, i) => v !== i + 1)) throw new Error(`history after scrolling up: ${seqs.length} messages, ${seqs.slice(0, 5)}…`);
-  step(`history paged upward from seq ${firstSeq} to 1`);
+  let seqs = await shownSeqs();
+  // The window is bounded (400): the newest pages were dropped on the way up.
+  if (seqs[0] !== 1 || seqs.length > 400 || !contiguous(seqs)) throw new Error(`history after scrolling up: ${seqs.length} messages from ${seqs[0]} to ${seqs.at(-1)}`);
+  step(`history paged upward from seq ${firstSeq} to 1, ${seqs.length} messages in the DOM`);
+  for (let i = 0; i < 40; i++) {
+    if (await alice.page.locator('.messages article.msg', { hasText: 'line 450' }).count()) break;
+    await alice.page.locator('.messages').evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await alice.page.waitForTimeout(250);
+  }
+  seqs = await shownSeqs();
+  if (seqs.at(-1) !== 450 || seqs.length > 400 || !contiguous(seqs)) throw new Error(`history after scrolling back down: ${seqs.length} messages from ${seqs[0]} to ${seqs.at(-1)}`);
+  step('and back down to the newest');
 
   // --- A long absence: the room's event log no longer reaches back (resync_required)
   await bob.page.goto(roomUrl);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import reducer, { chatActions, newerVersion, type ChatState } from './chatSlice';
+import reducer, { chatActions, MAX_WINDOW, newerVersion, type ChatState } from './chatSlice';
 import type { Message } from '../api/generated';
 
 const m = (seq: number, over: Partial<Message> = {}): Message => ({
@@ -58,6 +58,25 @@ describe('chat slice', () => {
     s = run(s, chatActions.pageLoaded({ roomId: 1, mode: 'before', items: [m(49), m(50)], hasOlder: false, hasNewer: false }));
     expect(s.rooms[1]!.seqs).toEqual([49, 50, 51, 52]);
     expect(s.rooms[1]!.hasOlder).toBe(false);
+  });
+
+  it('keeps a window bounded, dropping the far end and marking it loadable', () => {
+    const page = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => m(from + i));
+    let s = run(undefined, chatActions.pageLoaded({ roomId: 1, mode: 'latest', items: page(901, 1000), hasOlder: true, hasNewer: false }));
+    for (let top = 900; top > 400; top -= 100) {
+      s = run(s, chatActions.pageLoaded({ roomId: 1, mode: 'before', items: page(top - 99, top), hasOlder: true, hasNewer: false }));
+    }
+    const w = s.rooms[1]!;
+    expect(w.seqs.length).toBe(MAX_WINDOW);
+    expect(w.seqs[0]).toBe(401);
+    expect(w.seqs[w.seqs.length - 1]).toBe(800);
+    expect(w.hasNewer).toBe(true);
+    expect(w.bySeq[1000]).toBeUndefined();
+    s = run(s, chatActions.pageLoaded({ roomId: 1, mode: 'after', items: page(801, 900), hasOlder: true, hasNewer: true }));
+    expect(s.rooms[1]!.seqs[0]).toBe(501);
+    expect(s.rooms[1]!.seqs.at(-1)).toBe(900);
+    expect(s.rooms[1]!.hasOlder).toBe(true);
+    expect(s.rooms[1]!.hasNewer).toBe(true);
   });
 
   it('does not append live messages to a window opened around an old message', () => {

@@ -44,6 +44,21 @@ const initialState: ChatState = { rooms: {}, pending: {}, typing: {}, reads: {},
 
 export const TYPING_TTL_MS = 6000;
 
+/**
+ * Most messages kept per room window. Paging further drops the far end (and marks that
+ * side as "more to load"), so the DOM stays bounded however far one scrolls.
+ */
+export const MAX_WINDOW = 400;
+
+function trim(win: RoomWindow, side: 'start' | 'end') {
+  const extra = win.seqs.length - MAX_WINDOW;
+  if (extra <= 0) return;
+  const dropped = side === 'end' ? win.seqs.splice(MAX_WINDOW) : win.seqs.splice(0, extra);
+  for (const s of dropped) delete win.bySeq[s];
+  if (side === 'end') win.hasNewer = true;
+  else win.hasOlder = true;
+}
+
 function emptyWindow(generation = 0): RoomWindow {
   return { bySeq: {}, seqs: [], hasOlder: false, hasNewer: false, status: 'loading', generation };
 }
@@ -143,8 +158,13 @@ const chatSlice = createSlice({
       if (mode === 'latest' || mode === 'around') {
         win.hasOlder = a.payload.hasOlder;
         win.hasNewer = mode === 'latest' ? false : a.payload.hasNewer;
-      } else if (mode === 'before') win.hasOlder = a.payload.hasOlder;
-      else win.hasNewer = a.payload.hasNewer;
+      } else if (mode === 'before') {
+        win.hasOlder = a.payload.hasOlder;
+        trim(win, 'end');
+      } else {
+        win.hasNewer = a.payload.hasNewer;
+        trim(win, 'start');
+      }
       win.status = 'ready';
     },
     messageUpserted(state, a: PayloadAction<{ message: Message; live: boolean }>) {

@@ -65,7 +65,19 @@ export function MessageList({ roomId, meId, members, canModerate, highlightSeq, 
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const loadingMore = useRef(false);
-  const anchor = useRef<{ height: number; top: number } | null>(null);
+  /** The message on screen before a page loads, and its distance from the top. */
+  const anchor = useRef<{ seq: number; offset: number } | null>(null);
+  const restored = useRef(false);
+  const captureAnchor = useCallback(() => {
+    const el = scroller.current;
+    if (!el) return;
+    for (const node of el.querySelectorAll<HTMLElement>('article.msg[data-seq]')) {
+      if (node.offsetTop + node.offsetHeight > el.scrollTop) {
+        anchor.current = { seq: Number(node.dataset.seq), offset: node.offsetTop - el.scrollTop };
+        return;
+      }
+    }
+  }, []);
   const [newBelow, setNewBelow] = useState(false);
 
   const messages: Message[] = useMemo(() => {
@@ -98,7 +110,7 @@ export function MessageList({ roomId, meId, members, canModerate, highlightSeq, 
     }
     if (el.scrollTop < 300 && win.hasOlder && !loadingMore.current && win.status === 'ready') {
       loadingMore.current = true;
-      anchor.current = { height: el.scrollHeight, top: el.scrollTop };
+      captureAnchor();
       dispatch(loadOlder(roomId))
         .catch(() => undefined)
         .finally(() => {
@@ -106,34 +118,42 @@ export function MessageList({ roomId, meId, members, canModerate, highlightSeq, 
         });
     } else if (bottom && win.hasNewer && !loadingMore.current) {
       loadingMore.current = true;
+      captureAnchor();
       dispatch(loadNewer(roomId))
         .catch(() => undefined)
         .finally(() => {
           loadingMore.current = false;
         });
     }
-  }, [dispatch, roomId, win, onAtBottom]);
+  }, [dispatch, roomId, win, onAtBottom, captureAnchor]);
 
   const firstSeq = messages[0]?.seq;
   const lastKey = `${messages[messages.length - 1]?.seq}:${pending.length}`;
 
-  // Keep the view still when older messages are prepended.
+  // Keep the view still when a page is added (or the far end dropped): the message that
+  // was on screen stays where it was.
   useLayoutEffect(() => {
     const el = scroller.current;
-    if (el && anchor.current) {
-      el.scrollTop = anchor.current.top + (el.scrollHeight - anchor.current.height);
-      anchor.current = null;
+    const a = anchor.current;
+    restored.current = false;
+    if (!el || !a) return;
+    const node = el.querySelector<HTMLElement>(`article.msg[data-seq="${a.seq}"]`);
+    if (node) {
+      el.scrollTop = node.offsetTop - a.offset;
+      restored.current = true;
     }
-  }, [firstSeq]);
+    anchor.current = null;
+  }, [firstSeq, lastKey]);
 
   // Follow new messages when already at the bottom; otherwise offer a way down.
   const seenLastKey = useRef(lastKey);
   useLayoutEffect(() => {
     const el = scroller.current;
-    if (el && atBottom.current && !highlightSeq) el.scrollTop = el.scrollHeight;
+    if (restored.current) restored.current = false;
+    else if (el && atBottom.current && !highlightSeq && !win?.hasNewer) el.scrollTop = el.scrollHeight;
     else if (seenLastKey.current !== lastKey && !atBottom.current) setNewBelow(true);
     seenLastKey.current = lastKey;
-  }, [lastKey, highlightSeq]);
+  }, [lastKey, highlightSeq, win?.hasNewer]);
 
   // Jump to a message.
   useEffect(() => {
