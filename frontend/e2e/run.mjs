@@ -360,7 +360,8 @@ try {
   await bob.page.getByLabel('Search messages').press('Enter');
   const hit = bob.page.getByRole('list', { name: 'Results' }).getByRole('link').first();
   await hit.waitFor({ timeout: T });
-  if (!(await hit.locator('mark').count())) throw new Error('search hit without highlight');
+  const marked = await hit.locator('mark').allInnerTexts();
+  if (!marked.length || !marked.every((t) => t.toLowerCase().startsWith('edit'))) throw new Error(`search highlights: ${JSON.stringify(marked)}`);
   await bob.page.screenshot({ path: join(shots, '07-search.png') });
   await a11y(bob.page, 'search');
   await hit.click();

@@ -71,7 +71,7 @@ export function ThreadPanel({
           ))}
         </div>
       </div>
-      {canPost && <Composer roomId={roomId} parentSeq={rootSeq} members={members} meId={meId} placeholder="Reply in thread" />}
+      {canPost && <Composer key={rootSeq} roomId={roomId} parentSeq={rootSeq} members={members} meId={meId} placeholder="Reply in thread" />}
     </aside>
   );
 }
