@@ -461,6 +461,12 @@ try {
   seqs = await shownSeqs();
   if (seqs.at(-1) !== 450 || seqs.length > 400 || !contiguous(seqs)) throw new Error(`history after scrolling back down: ${seqs.length} messages from ${seqs[0]} to ${seqs.at(-1)}`);
   step('and back down to the newest');
+  await alice.page.goto(`${server.url}/rooms/${busyId}?msg=10`);
+  await alice.page.locator('.messages article.msg.highlight', { hasText: 'line 10' }).waitFor({ timeout: T });
+  await alice.page.getByRole('button', { name: 'Jump to the latest ↓' }).click();
+  await alice.page.locator('.messages article.msg', { hasText: 'line 450' }).waitFor({ timeout: T });
+  if (await alice.page.locator('.messages article.msg', { hasText: 'line 10' }).count()) throw new Error('old window kept after jumping to the latest');
+  step('jump to an old message (around=) and back to the latest');
 
   // --- A long absence: the room's event log no longer reaches back (resync_required)
   await bob.page.goto(roomUrl);

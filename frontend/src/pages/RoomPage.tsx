@@ -183,6 +183,12 @@ export function RoomPage() {
           highlightSeq={highlight}
           onOpenThread={openThread}
           onAtBottom={onAtBottom}
+          onJumpLatest={() => {
+            const next = new URLSearchParams(params);
+            next.delete('msg');
+            setParams(next);
+            if (!highlight) dispatch(loadLatest(roomId)).catch(() => undefined);
+          }}
         />
         <TypingIndicator roomId={roomId} names={names} />
         {isMember ? (

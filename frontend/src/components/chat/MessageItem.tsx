@@ -248,6 +248,16 @@ export const MessageItem = memo(function MessageItem({
               <Icon name="trash" />
             </button>
           )}
+          <button
+            className="icon-btn small"
+            aria-label="Copy link to message"
+            onClick={() => {
+              const url = `${window.location.origin}/rooms/${m.room_id}?msg=${m.seq}`;
+              navigator.clipboard?.writeText(url).catch(() => setError('Could not copy the link'));
+            }}
+          >
+            <Icon name="link" />
+          </button>
           {canModerate && !inThread && (
             <button
               className="icon-btn small"

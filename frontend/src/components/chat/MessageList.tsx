@@ -54,9 +54,11 @@ type Props = {
   highlightSeq: number | null;
   onOpenThread: (seq: number) => void;
   onAtBottom: (atBottom: boolean) => void;
+  /** Leave a window opened around an old message for the newest messages. */
+  onJumpLatest?: () => void;
 };
 
-export function MessageList({ roomId, meId, members, canModerate, highlightSeq, onOpenThread, onAtBottom }: Props) {
+export function MessageList({ roomId, meId, members, canModerate, highlightSeq, onOpenThread, onAtBottom, onJumpLatest }: Props) {
   const dispatch = useAppDispatch();
   const win = useAppSelector((s) => s.chat.rooms[roomId]);
   const pendingAll = useAppSelector((s) => s.chat.pending);
@@ -188,7 +190,12 @@ export function MessageList({ roomId, meId, members, canModerate, highlightSeq, 
 
   return (
     <div className="messages-wrap">
-    {newBelow && (
+    {win.hasNewer && onJumpLatest && (
+      <button className="new-below btn primary small" onClick={onJumpLatest}>
+        Jump to the latest ↓
+      </button>
+    )}
+    {newBelow && !win.hasNewer && (
       <button
         className="new-below btn primary small"
         onClick={() => {
