@@ -388,6 +388,19 @@ try {
   await alice.page.getByRole('tab', { name: 'Members' }).click();
   await alice.page.getByRole('list', { name: 'Members' }).getByText('Bob', { exact: true }).waitFor({ timeout: T });
   step('invite link accepted');
+  // Someone without an account follows the same link: sign-up, then straight back to it.
+  const carol = await newUser('carol');
+  await carol.page.goto(inviteUrl);
+  await carol.page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: T });
+  await carol.page.getByRole('link', { name: 'Create an account' }).click();
+  await carol.page.getByLabel('Username').fill('carol');
+  await carol.page.getByLabel('Email').fill('carol@example.com');
+  await carol.page.getByLabel('Password').fill('correct horse battery');
+  await carol.page.getByRole('button', { name: 'Create account' }).click();
+  await carol.page.getByRole('button', { name: 'Accept invitation' }).click();
+  await carol.page.getByRole('heading', { name: /secret plans/ }).waitFor({ timeout: T });
+  await carol.context.close();
+  step('invite link for a new user: sign-up, then accepted');
 
   // --- Direct chat, with presence
   await bob.page.getByRole('button', { name: 'New direct message' }).click();

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { Link } from 'react-router';
+import { Link, useLocation } from 'react-router';
 import { useLoginUserMutation } from '../../api/generated';
 import { signIn } from '../../auth/useAuth';
 import { errorMessage } from '../../lib/errors';
@@ -8,6 +8,7 @@ import { AuthLayout, Field } from './AuthLayout';
 export function Login() {
   const [login, { isLoading }] = useLoginUserMutation();
   const [error, setError] = useState<string | null>(null);
+  const { search } = useLocation();
 
   async function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -28,7 +29,7 @@ export function Login() {
       title="Sign in"
       footer={
         <>
-          <Link to="/forgot-password">Forgot your password?</Link> · New here? <Link to="/register">Create an account</Link>
+          <Link to="/forgot-password">Forgot your password?</Link> · New here? <Link to={`/register${search}`}>Create an account</Link>
         </>
       }
     >

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { Link } from 'react-router';
+import { Link, useLocation } from 'react-router';
 import { useRegisterUserMutation } from '../../api/generated';
 import { signIn } from '../../auth/useAuth';
 import { errorMessage, fieldErrors } from '../../lib/errors';
@@ -9,6 +9,7 @@ export function Register() {
   const [register, { isLoading }] = useRegisterUserMutation();
   const [error, setError] = useState<string | null>(null);
   const [fields, setFields] = useState<Record<string, string>>({});
+  const { search } = useLocation();
 
   async function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -33,7 +34,7 @@ export function Register() {
   }
 
   return (
-    <AuthLayout title="Create your account" footer={<>Already have one? <Link to="/login">Sign in</Link></>}>
+    <AuthLayout title="Create your account" footer={<>Already have one? <Link to={`/login${search}`}>Sign in</Link></>}>
       <form onSubmit={submit} aria-label="Create account">
         <Field label="Username" name="username" autoComplete="username" required minLength={3} maxLength={32}
           pattern="[A-Za-z0-9_.\-]+" title="3–32 letters, digits, _ . -" error={fields.username} autoFocus />
