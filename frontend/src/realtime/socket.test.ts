@@ -232,3 +232,20 @@ describe('ParleySocket', () => {
     expect(spread.size).toBeGreaterThan(10);
   });
 });
+
+describe('ParleySocket and the browser network state', () => {
+  it('stays offline until told the network is back, then reconnects at once and resumes', async () => {
+    const { sock } = setup();
+    const ws = await connect(sock, [{ room_id: 7, last_event_seq: 4, last_seq: 4 }]);
+    sock.goOffline();
+    expect(ws.closed).toBe(true);
+    expect(sock.connectionStatus).toBe('offline');
+    const before = FakeWS.all.length;
+    sock.reconnectNow();
+    await flush();
+    expect(FakeWS.all.length).toBe(before + 1);
+    const ws2 = FakeWS.all[FakeWS.all.length - 1]!;
+    ws2.open();
+    expect(ws2.sent[0]).toEqual({ type: 'auth', token: 'tok', resume: { '7': 4 } });
+  });
+});

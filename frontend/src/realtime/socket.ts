@@ -89,6 +89,7 @@ export class ParleySocket {
   /** The browser says the network is gone: don't wait for timeouts. */
   goOffline() {
     if (this.stopped) return;
+    this.connectionId += 1; // abandon a connection attempt in progress
     this.clearTimers();
     this.closeSocket(CLOSE.NORMAL);
     this.setStatus('offline');
