@@ -10,7 +10,7 @@ import { ParleyServer, freePort } from './server.mjs';
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const a11yProblems = [];
 
-/** axe-core over the current screen; serious and critical findings fail the run. */
+/** axe-core over the current screen; any violation (minor to critical) fails the run. */
 async function a11y(page, screen) {
   // Evaluated through the DevTools protocol, so the page's CSP (script-src 'self') allows it.
   await page.evaluate(`${axeSource}\n;0`);
@@ -18,7 +18,7 @@ async function a11y(page, screen) {
     // eslint-disable-next-line no-undef
     const r = await axe.run(document, { resultTypes: ['violations'] });
     return r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .filter((v) => v.impact)
       .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
   });
   for (const v of result) a11yProblems.push(`${screen}: ${v}`);

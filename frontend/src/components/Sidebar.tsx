@@ -93,7 +93,7 @@ export function Sidebar() {
         </Link>
         <ConnectionDot />
       </div>
-      <form role="search" onSubmit={search} className="side-search">
+      <form role="search" aria-label="Quick search" onSubmit={search} className="side-search">
         <label htmlFor="side-q" className="sr-only">
           Search messages
         </label>

@@ -45,7 +45,7 @@ export function SearchPage() {
     <div className="page">
       <PageHeader title="Search" />
       <div className="page-body">
-        <form role="search" onSubmit={submit} className="row" key={`${q}-${roomFilter}`}>
+        <form role="search" aria-label="Search messages" onSubmit={submit} className="row" key={`${q}-${roomFilter}`}>
           <label htmlFor="search-q" className="sr-only">Search words</label>
           <input id="search-q" name="q" type="search" defaultValue={q} placeholder="Words to find" className="grow-input" autoFocus />
           <label htmlFor="search-room" className="sr-only">In room</label>

@@ -183,8 +183,6 @@ export function Composer({
           onChange={(e) => change(e.target.value, e.target.selectionStart)}
           onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
           onKeyDown={keys}
-          role="combobox"
-          aria-expanded={open}
           aria-controls={open ? listId : undefined}
           aria-autocomplete="list"
           aria-activedescendant={open ? `${listId}-${active}` : undefined}
