@@ -151,10 +151,12 @@ fn chrono_like_now() -> String {
     format!("{}.{:06}Z", d.as_secs(), d.subsec_micros())
 }
 
-/// Builds the ceiling's HTTP server on `bind` with `workers` threads.
+/// Builds the ceiling's HTTP server on `bind` with `workers` threads. `nodelay` turns
+/// Nagle's algorithm off on accepted sockets (actix leaves it on).
 pub fn server(
     bind: &str,
     workers: usize,
+    nodelay: bool,
 ) -> std::io::Result<(actix_web::dev::Server, Vec<SocketAddr>)> {
     let hub = web::Data::new(Ceiling::default());
     let server = HttpServer::new(move || {
@@ -166,7 +168,12 @@ pub fn server(
                 web::get().to(|| async { HttpResponse::Ok().body("ok") }),
             )
     })
-    // Listener settings as Parley's (actix defaults), so setup rates compare.
+    .on_connect(move |conn, _| {
+        if nodelay && let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+            let _ = tcp.set_nodelay(true);
+        }
+    })
+    // Otherwise the listener settings are Parley's (actix defaults), so setup rates compare.
     .workers(workers.max(1))
     .bind(bind)?;
     let addrs = server.addrs();
@@ -182,7 +189,7 @@ pub fn spawn(
     let bind = bind.to_owned();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            match server(&bind, workers) {
+            match server(&bind, workers, false) {
                 Ok((server, addrs)) => {
                     let _ = tx.send(Ok((addrs[0], server.handle())));
                     let _ = server.await;

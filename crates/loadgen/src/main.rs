@@ -26,6 +26,9 @@ enum Command {
         /// Worker threads (Parley's default: one per core).
         #[arg(long)]
         workers: Option<usize>,
+        /// Set TCP_NODELAY on accepted sockets (actix, and so Parley, leave Nagle on).
+        #[arg(long)]
+        nodelay: bool,
     },
     /// Run a scenario against Parley (with --tokens) or the ceiling (without).
     Run(Box<RunArgs>),
@@ -105,12 +108,16 @@ fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Ceiling { bind, workers } => {
+        Command::Ceiling {
+            bind,
+            workers,
+            nodelay,
+        } => {
             let workers = workers
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
             actix_web::rt::System::new()
                 .block_on(async move {
-                    let (server, addrs) = parley_loadgen::ceiling::server(&bind, workers)?;
+                    let (server, addrs) = parley_loadgen::ceiling::server(&bind, workers, nodelay)?;
                     for addr in addrs {
                         eprintln!("ceiling listening on {addr} ({workers} workers)");
                     }

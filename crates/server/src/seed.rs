@@ -88,7 +88,9 @@ pub fn seed(db: &Db, jwt_secret: Option<&str>, spec: &SeedSpec) -> Result<Seeded
             "usernames ({prefix}{number}) must be 3-32 characters".into(),
         ));
     }
-    if let Err(message) = parley_domain::validate::username(&format!("{}0", spec.prefix)) {
+    if let Err(message) =
+        parley_domain::validate::username(&format!("{}{:0width$}", spec.prefix, 0))
+    {
         return Err(AdminError::Invalid(format!("--prefix: username {message}")));
     }
     let mut conn = db.get()?;

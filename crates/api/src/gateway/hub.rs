@@ -127,11 +127,14 @@ pub struct Hub {
     pub queue_frames: usize,
     pub queue_bytes: usize,
     metrics: Arc<crate::metrics::Metrics>,
+    /// This instance's group commit of sends (`service::messages`).
+    pub(crate) sends: crate::service::messages::SendQueue,
 }
 
 impl Hub {
     pub fn new(db: Db, queue_bytes: usize, metrics: Arc<crate::metrics::Metrics>) -> Arc<Self> {
         Arc::new(Hub {
+            sends: crate::service::messages::SendQueue::new(db.backend()),
             inner: Mutex::new(Inner::default()),
             db,
             next_id: AtomicU64::new(1),

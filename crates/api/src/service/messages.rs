@@ -91,6 +91,25 @@ pub async fn send(state: &AppState, actor: Actor, input: SendInput) -> ApiResult
         parent_seq,
         ..
     } = input;
+    // Concurrent sends commit together (group commit), else one by one below.
+    match batched(
+        state,
+        Pending {
+            user_id: actor.user_id,
+            room_id,
+            body: body.clone(),
+            client_msg_id: client_msg_id.clone(),
+            parent_seq,
+            online: presence.clone(),
+            reply: None,
+        },
+    )
+    .await
+    {
+        Ok(sent) => return Ok(sent),
+        Err(Some(err)) => return Err(err),
+        Err(None) => {}
+    }
     // A unique-index race on client_msg_id means a concurrent retry won: read its row.
     for _ in 0..2 {
         let (body, client_msg_id, presence) =
@@ -125,6 +144,182 @@ pub async fn send(state: &AppState, actor: Actor, input: SendInput) -> ApiResult
 }
 
 const RACE: &str = "client_msg_id race";
+
+/// Group commit of the send path. Sends arriving while earlier ones are being written
+/// queue up, and a worker writes everything queued in **one** transaction: one commit
+/// (one WAL flush on PostgreSQL, one write lock on SQLite) for many messages instead of
+/// one each. The guarantees are the single send's: each message runs the same
+/// `send_tx` (so `seq` and `event_seq` stay dense, taken under the room row lock in
+/// commit order), events are published only after the commit, in the batch's order, and
+/// callers are answered (the socket's ack) only after that. Sends are ordered by room
+/// within a batch, so concurrent batches lock rooms in the same order (no deadlock). If
+/// anything in a batch fails, the whole transaction rolls back and every caller retries
+/// alone on the ordinary path, which reports its own error. There is no waiting for a
+/// batch to fill: a lone send is written at once, as before.
+pub struct SendQueue {
+    inner: std::sync::Mutex<QueueInner>,
+    /// Batches written at once: 1 on SQLite (one writer anyway; this also keeps the
+    /// instance's writers out of SQLite's sleeping busy handler), a few on PostgreSQL.
+    workers: usize,
+}
+
+#[derive(Default)]
+struct QueueInner {
+    pending: std::collections::VecDeque<Pending>,
+    running: usize,
+}
+
+struct Pending {
+    user_id: i64,
+    room_id: i64,
+    body: String,
+    client_msg_id: Option<String>,
+    parent_seq: Option<i64>,
+    online: std::collections::HashSet<i64>,
+    /// `Err(None)`: retry alone; `Err(Some)`: the send's own final error.
+    reply: Option<tokio::sync::oneshot::Sender<Result<Sent, Option<ApiError>>>>,
+}
+
+/// Largest batch: bounds how long one transaction holds its rooms' locks.
+const MAX_BATCH: usize = 64;
+
+impl SendQueue {
+    pub fn new(backend: parley_store::Backend) -> Self {
+        SendQueue {
+            inner: std::sync::Mutex::new(QueueInner::default()),
+            workers: match backend {
+                parley_store::Backend::Sqlite => 1,
+                parley_store::Backend::Postgres => 4,
+            },
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Queues one send and waits for its batch's outcome.
+async fn batched(state: &AppState, mut pending: Pending) -> Result<Sent, Option<ApiError>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    pending.reply = Some(tx);
+    let queue = &state.hub.sends;
+    let start = {
+        let mut inner = queue.lock();
+        inner.pending.push_back(pending);
+        let start = inner.running < queue.workers;
+        if start {
+            inner.running += 1;
+        }
+        start
+    };
+    if start {
+        actix_web::rt::spawn(write_batches(state.clone()));
+    }
+    rx.await.unwrap_or(Err(None))
+}
+
+/// Gives the worker's slot back however it ends; if it ends early (a panic), whatever
+/// is still queued retries alone rather than waiting for a worker that never comes.
+struct WorkerSlot(AppState, bool);
+
+impl Drop for WorkerSlot {
+    fn drop(&mut self) {
+        if self.1 {
+            return; // released in order
+        }
+        let orphans: Vec<Pending> = {
+            let mut inner = self.0.hub.sends.lock();
+            inner.running -= 1;
+            if inner.running == 0 {
+                inner.pending.drain(..).collect()
+            } else {
+                Vec::new()
+            }
+        };
+        for mut p in orphans {
+            if let Some(reply) = p.reply.take() {
+                let _ = reply.send(Err(None));
+            }
+        }
+    }
+}
+
+async fn write_batches(state: AppState) {
+    let mut slot = WorkerSlot(state, false);
+    loop {
+        let state = &slot.0;
+        let mut batch: Vec<Pending> = {
+            let mut inner = state.hub.sends.lock();
+            if inner.pending.is_empty() {
+                // Under the lock: a send queued from here on starts a new worker.
+                inner.running -= 1;
+                drop(inner);
+                slot.1 = true;
+                return;
+            }
+            let n = inner.pending.len().min(MAX_BATCH);
+            inner.pending.drain(..n).collect()
+        };
+        batch.sort_by_key(|p| p.room_id); // stable: arrival order within a room
+        let work: Vec<_> = batch
+            .iter()
+            .map(|p| {
+                (
+                    p.user_id,
+                    p.room_id,
+                    p.body.clone(),
+                    p.client_msg_id.clone(),
+                    p.parent_seq,
+                    p.online.clone(),
+                )
+            })
+            .collect();
+        let written = state
+            .db(move |conn| {
+                write_tx(conn, |conn| {
+                    work.iter()
+                        .map(
+                            |(user_id, room_id, body, client_msg_id, parent_seq, online)| {
+                                send_tx(
+                                    conn,
+                                    *user_id,
+                                    *room_id,
+                                    body,
+                                    client_msg_id.as_deref(),
+                                    *parent_seq,
+                                    online,
+                                )
+                            },
+                        )
+                        .collect::<ApiResult<Vec<_>>>()
+                })
+            })
+            .await;
+        match written {
+            Ok(outcomes) => {
+                // Committed: publish in batch order, then answer.
+                for ((sent, events), mut p) in outcomes.into_iter().zip(batch) {
+                    state.bus.publish_all(events);
+                    if let Some(reply) = p.reply.take() {
+                        let _ = reply.send(Ok(sent));
+                    }
+                }
+            }
+            Err(err) => {
+                let alone = batch.len() == 1;
+                let race = matches!(&err, ApiError::Conflict(r) if r == RACE);
+                let mut err = Some(err);
+                for mut p in batch {
+                    let answer = if alone && !race { err.take() } else { None };
+                    if let Some(reply) = p.reply.take() {
+                        let _ = reply.send(Err(answer));
+                    }
+                }
+            }
+        }
+    }
+}
 
 fn send_tx(
     conn: &mut DbConn,
@@ -170,12 +365,23 @@ fn send_tx(
             StoreError::UniqueViolation(_) => ApiError::Conflict(RACE.into()),
             other => other.into(),
         })?;
-    let roster = members::all_with_users(conn, room_id)?;
-    let author = roster
-        .iter()
-        .find(|(m, _)| m.user_id == user_id)
-        .map(|(_, u)| u.clone())
-        .ok_or_else(|| ApiError::not_found("room"))?;
+    // Only a direct chat or a body with mentions can notify anyone: a plain message in a
+    // group room needs its author, not the whole roster (one row, not one per member).
+    let found = rules::mentions(body);
+    let may_notify = access.facts.kind == RoomKind::Direct
+        || found.room
+        || found.here
+        || !found.usernames.is_empty();
+    let roster = if may_notify {
+        members::all_with_users(conn, room_id)?
+    } else {
+        Vec::new()
+    };
+    let author = match roster.iter().find(|(m, _)| m.user_id == user_id) {
+        Some((_, u)) => u.clone(),
+        None if may_notify => return Err(ApiError::not_found("room")),
+        None => parley_store::repo::users::find(conn, user_id)?,
+    };
     let message = Message::from_rows(&row, &author);
     let mut out = Vec::new();
     let logged = events::append_at(
@@ -195,7 +401,9 @@ fn send_tx(
         let parent = messages::add_reply(conn, room_id, root, row.created_at)?;
         emit_updated(conn, &mut out, &parent)?;
     }
-    notify(conn, &mut out, &access, &row, &author, &roster, online)?;
+    if may_notify {
+        notify(conn, &mut out, &access, &row, &author, &roster, online)?;
+    }
     Ok((
         Sent {
             message,
