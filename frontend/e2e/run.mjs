@@ -581,6 +581,16 @@ try {
   await alice.page.screenshot({ path: join(shots, '14-phone-nav.png') });
   await a11y(alice.page, 'phone navigation');
 
+  // --- Dark colour scheme
+  await alice.page.emulateMedia({ colorScheme: 'dark' });
+  await alice.page.setViewportSize({ width: 1280, height: 800 });
+  await alice.page.goto(roomUrl);
+  await waitTimeline(alice.page, expected);
+  await alice.page.screenshot({ path: join(shots, '15-dark-room.png') });
+  await a11y(alice.page, 'room, dark');
+  await alice.page.getByRole('link', { name: 'Profile and settings' }).click();
+  await a11y(alice.page, 'settings, dark');
+
   if (consoleErrors.length) throw new Error(`console errors:\n${consoleErrors.join('\n')}`);
   // The client never sends a frame the server refuses.
   for (const u of [alice, bob]) if (u.frames.includes('error')) throw new Error(`${u.name}'s socket received an error frame`);
