@@ -58,7 +58,16 @@ type Props = {
   onJumpLatest?: () => void;
 };
 
-export function MessageList({ roomId, meId, members, canModerate, highlightSeq, onOpenThread, onAtBottom, onJumpLatest }: Props) {
+export function MessageList({
+  roomId,
+  meId,
+  members,
+  canModerate,
+  highlightSeq,
+  onOpenThread,
+  onAtBottom,
+  onJumpLatest,
+}: Props) {
   const dispatch = useAppDispatch();
   const win = useAppSelector((s) => s.chat.rooms[roomId]);
   const pendingAll = useAppSelector((s) => s.chat.pending);
@@ -95,11 +104,11 @@ export function MessageList({ roomId, meId, members, canModerate, highlightSeq, 
     () => Object.values(pendingAll).filter((p) => p.roomId === roomId && !p.parentSeq),
     [pendingAll, roomId],
   );
-  const names = useMemo(() => new Map(members.map((m) => [m.user.id, m.user.display_name || m.user.username])), [members]);
-  const seen = useMemo(
-    () => seenByMap(messages, reads, names, meId),
-    [messages, reads, names, meId],
+  const names = useMemo(
+    () => new Map(members.map((m) => [m.user.id, m.user.display_name || m.user.username])),
+    [members],
   );
+  const seen = useMemo(() => seenByMap(messages, reads, names, meId), [messages, reads, names, meId]);
 
   const onScroll = useCallback(() => {
     const el = scroller.current;
@@ -190,99 +199,112 @@ export function MessageList({ roomId, meId, members, canModerate, highlightSeq, 
 
   return (
     <div className="messages-wrap">
-    {win.hasNewer && onJumpLatest && (
-      <button className="new-below btn primary small" onClick={onJumpLatest}>
-        Jump to the latest ↓
-      </button>
-    )}
-    {newBelow && !win.hasNewer && (
-      <button
-        className="new-below btn primary small"
-        onClick={() => {
-          const el = scroller.current;
-          if (el) el.scrollTop = el.scrollHeight;
-          setNewBelow(false);
-        }}
+      {win.hasNewer && onJumpLatest && (
+        <button className="new-below btn primary small" onClick={onJumpLatest}>
+          Jump to the latest ↓
+        </button>
+      )}
+      {newBelow && !win.hasNewer && (
+        <button
+          className="new-below btn primary small"
+          onClick={() => {
+            const el = scroller.current;
+            if (el) el.scrollTop = el.scrollHeight;
+            setNewBelow(false);
+          }}
+        >
+          New messages ↓
+        </button>
+      )}
+      <div
+        className="messages"
+        ref={scroller}
+        onScroll={onScroll}
+        role="log"
+        aria-label="Messages"
+        aria-live="polite"
+        aria-relevant="additions"
       >
-        New messages ↓
-      </button>
-    )}
-    <div className="messages" ref={scroller} onScroll={onScroll} role="log" aria-label="Messages" aria-live="polite" aria-relevant="additions">
-      {!win.hasOlder && (
-        <div className="room-start muted">
-          <strong>This is the beginning of the room.</strong>
-        </div>
-      )}
-      {win.hasOlder && (
-        <div className="load-older">
-          <button className="link-btn" onClick={() => dispatch(loadOlder(roomId)).catch(() => undefined)}>
-            Load earlier messages
-          </button>
-        </div>
-      )}
-      {messages.map((m, i) => {
-        const prev = messages[i - 1];
-        const newDay = !prev || !sameDay(prev.created_at, m.created_at);
-        const compact =
-          !newDay &&
-          !!prev &&
-          prev.author.id === m.author.id &&
-          !prev.deleted &&
-          Date.parse(m.created_at) - Date.parse(prev.created_at) < GROUP_MS;
-        return (
-          <Fragment key={m.seq}>
-            {newDay && (
-              <div className="day-sep" role="separator">
-                <span>{dayLabel(m.created_at)}</span>
-              </div>
-            )}
-            <MessageItem
-              message={m}
-              meId={meId}
-              compact={compact}
-              highlighted={m.seq === highlightSeq}
-              canModerate={canModerate}
-              onOpenThread={onOpenThread}
-              seenBy={seen.get(m.seq)}
-            />
-          </Fragment>
-        );
-      })}
-      {pending.map((p) => (
-        <article className={`msg pending ${p.status}`} key={p.clientMsgId} aria-label="Your message, not sent yet" data-testid="pending">
-          <div className="msg-gutter">
-            <Avatar name={me?.display_name ?? '?'} id={meId} size={36} />
+        {!win.hasOlder && (
+          <div className="room-start muted">
+            <strong>This is the beginning of the room.</strong>
           </div>
-          <div className="msg-main">
-            <div className="msg-head">
-              <span className="msg-author">{me?.display_name}</span>
-              <span className="muted small">{p.status === 'failed' ? 'Not sent' : 'Sending…'}</span>
-            </div>
-            <div className="msg-body" data-testid="msg-body">
-              {p.body}
-            </div>
-            {p.status === 'failed' && (
-              <div className="form-error small" role="alert">
-                {p.error}{' '}
-                <button className="link-btn" onClick={() => retrySend(p.clientMsgId)}>
-                  Retry
-                </button>{' '}
-                <button className="link-btn" onClick={() => discardSend(p.clientMsgId)}>
-                  Discard
-                </button>
-              </div>
-            )}
+        )}
+        {win.hasOlder && (
+          <div className="load-older">
+            <button className="link-btn" onClick={() => dispatch(loadOlder(roomId)).catch(() => undefined)}>
+              Load earlier messages
+            </button>
           </div>
-        </article>
-      ))}
-      {win.hasNewer && (
-        <div className="load-older">
-          <button className="link-btn" onClick={() => dispatch(loadNewer(roomId)).catch(() => undefined)}>
-            Load newer messages
-          </button>
-        </div>
-      )}
-    </div>
+        )}
+        {messages.map((m, i) => {
+          const prev = messages[i - 1];
+          const newDay = !prev || !sameDay(prev.created_at, m.created_at);
+          const compact =
+            !newDay &&
+            !!prev &&
+            prev.author.id === m.author.id &&
+            !prev.deleted &&
+            Date.parse(m.created_at) - Date.parse(prev.created_at) < GROUP_MS;
+          return (
+            <Fragment key={m.seq}>
+              {newDay && (
+                <div className="day-sep" role="separator">
+                  <span>{dayLabel(m.created_at)}</span>
+                </div>
+              )}
+              <MessageItem
+                message={m}
+                meId={meId}
+                compact={compact}
+                highlighted={m.seq === highlightSeq}
+                canModerate={canModerate}
+                onOpenThread={onOpenThread}
+                seenBy={seen.get(m.seq)}
+              />
+            </Fragment>
+          );
+        })}
+        {pending.map((p) => (
+          <article
+            className={`msg pending ${p.status}`}
+            key={p.clientMsgId}
+            aria-label="Your message, not sent yet"
+            data-testid="pending"
+          >
+            <div className="msg-gutter">
+              <Avatar name={me?.display_name ?? '?'} id={meId} size={36} />
+            </div>
+            <div className="msg-main">
+              <div className="msg-head">
+                <span className="msg-author">{me?.display_name}</span>
+                <span className="muted small">{p.status === 'failed' ? 'Not sent' : 'Sending…'}</span>
+              </div>
+              <div className="msg-body" data-testid="msg-body">
+                {p.body}
+              </div>
+              {p.status === 'failed' && (
+                <div className="form-error small" role="alert">
+                  {p.error}{' '}
+                  <button className="link-btn" onClick={() => retrySend(p.clientMsgId)}>
+                    Retry
+                  </button>{' '}
+                  <button className="link-btn" onClick={() => discardSend(p.clientMsgId)}>
+                    Discard
+                  </button>
+                </div>
+              )}
+            </div>
+          </article>
+        ))}
+        {win.hasNewer && (
+          <div className="load-older">
+            <button className="link-btn" onClick={() => dispatch(loadNewer(roomId)).catch(() => undefined)}>
+              Load newer messages
+            </button>
+          </div>
+        )}
+      </div>
     </div>
   );
 }
