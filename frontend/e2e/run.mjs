@@ -277,6 +277,16 @@ try {
   await waitTimeline(alice.page, ['Hello Bob', 'Hi Alice']);
   step('thread');
 
+  // --- Pins
+  const helloPin = alice.page.locator('.messages article.msg', { hasText: 'Hello Bob' });
+  await helloPin.hover();
+  await helloPin.getByRole('button', { name: 'Pin message' }).click();
+  await bob.page.getByRole('button', { name: 'Pinned messages' }).click();
+  await bob.page.getByRole('dialog', { name: 'Pinned messages' }).getByText('Hello').waitFor({ timeout: T });
+  await a11y(bob.page, 'pins dialog');
+  await bob.page.getByRole('button', { name: 'Close dialog' }).click();
+  step('pinned');
+
   // --- Bob goes offline; Alice sends, edits, deletes; the server crashes and restarts
   outage = true;
   await bob.context.setOffline(true);

@@ -6,6 +6,7 @@ import {
   useLeaveRoomMutation,
   useListPinsQuery,
   useListRoomMembersQuery,
+  useUnpinMessageMutation,
 } from '../api/generated';
 import { useAppDispatch, useAppSelector } from '../store';
 import { roomsActions } from '../store/roomsSlice';
@@ -225,13 +226,14 @@ export function RoomPage() {
           onClose={closeThread}
         />
       )}
-      {showPins && <PinsDialog roomId={roomId} onClose={() => setShowPins(false)} />}
+      {showPins && <PinsDialog roomId={roomId} canUnpin={canModerate} onClose={() => setShowPins(false)} />}
     </div>
   );
 }
 
-function PinsDialog({ roomId, onClose }: { roomId: number; onClose: () => void }) {
+function PinsDialog({ roomId, canUnpin, onClose }: { roomId: number; canUnpin: boolean; onClose: () => void }) {
   const { data, isLoading } = useListPinsQuery({ roomId });
+  const [unpin] = useUnpinMessageMutation();
   const navigate = useNavigate();
   return (
     <Modal title="Pinned messages" onClose={onClose}>
@@ -250,6 +252,11 @@ function PinsDialog({ roomId, onClose }: { roomId: number; onClose: () => void }
               <strong>{m.author.display_name}</strong>
               <Markdown text={m.body} />
             </button>
+            {canUnpin && (
+              <button className="link-btn small" onClick={() => unpin({ roomId, seq: m.seq })}>
+                Unpin
+              </button>
+            )}
           </li>
         ))}
       </ul>
