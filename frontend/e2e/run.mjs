@@ -419,7 +419,15 @@ try {
   await bob.page.locator('.room-main textarea').waitFor({ timeout: T });
   await send(bob.page, 'psst, a direct message');
   await waitTimeline(bob.page, ['psst, a direct message']);
-  await alice.page.getByRole('link', { name: /^Bob\W*1 unread, online$/ }).waitFor({ timeout: T });
+  // ↑ in the empty composer edits one's last message.
+  await bob.page.locator('.room-main textarea[id^="composer-"]').press('ArrowUp');
+  const dmEdit = bob.page.getByLabel('Edit message', { exact: true });
+  await dmEdit.fill('psst, a direct message (fixed)');
+  await dmEdit.press('Enter');
+  await waitTimeline(bob.page, ['psst, a direct message (fixed)']);
+  await alice.page.getByRole('link', { name: /^Bob\W*1 unread, online$/ }).click();
+  await alice.page.getByRole('heading', { name: /Bob/ }).getByRole('img', { name: 'online' }).waitFor({ timeout: T });
+  await waitTimeline(alice.page, ['psst, a direct message (fixed)']);
   step('direct message, unread, presence');
 
   // --- Both tabs of Alice refresh at once, long after the access token expired

@@ -17,7 +17,7 @@ import { MessageList } from '../components/chat/MessageList';
 import { Composer } from '../components/chat/Composer';
 import { TypingIndicator } from '../components/chat/TypingIndicator';
 import { ThreadPanel } from '../components/chat/ThreadPanel';
-import { EmptyState, MenuButton, Modal, Spinner } from '../components/ui';
+import { EmptyState, MenuButton, Modal, PresenceDot, Spinner } from '../components/ui';
 import { errorMessage } from '../lib/errors';
 import { Markdown } from '../components/chat/Markdown';
 import { Icon } from '../components/Icon';
@@ -37,6 +37,8 @@ export function RoomPage() {
   const isMember = !!listItem || !!room?.membership;
   const { data: memberPage } = useListRoomMembersQuery({ roomId, limit: 100 }, { skip: !room });
   const members = useMemo(() => memberPage?.items ?? [], [memberPage]);
+  const peerId = room?.kind === 'direct' && room.member_count === 2 ? members.find((m) => m.user.id !== me?.id)?.user.id : undefined;
+  const peerOnline = useAppSelector((s) => (peerId ? !!s.chat.presence[peerId] : false));
   const names = useMemo(() => new Map(members.map((m) => [m.user.id, m.user.display_name || m.user.username])), [members]);
   const [join, joinState] = useJoinRoomMutation();
   const [leave] = useLeaveRoomMutation();
@@ -146,6 +148,12 @@ export function RoomPage() {
           <div className="room-title">
             <h1>
               <span aria-hidden="true" className="title-icon">{direct ? '@' : <Icon name={room.visibility === 'private' ? 'lock' : 'hash'} />}</span> {title}
+              {peerId !== undefined && (
+                <>
+                  {' '}
+                  <PresenceDot online={peerOnline} />
+                </>
+              )}
             </h1>
             {room.description && <p className="muted small room-desc">{room.description}</p>}
           </div>

@@ -140,6 +140,17 @@ export function Composer({
         return;
       }
     }
+    if (e.key === 'ArrowUp' && !text && !parentSeq) {
+      // Edit my last message, as in most chat apps.
+      const mine = document.querySelectorAll<HTMLElement>('.messages article.msg[data-mine="true"]:not(.deleted)');
+      const last = mine[mine.length - 1];
+      if (last) {
+        e.preventDefault();
+        last.focus();
+        last.dispatchEvent(new KeyboardEvent('keydown', { key: 'e', bubbles: true }));
+      }
+      return;
+    }
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
       send();
@@ -208,7 +219,8 @@ export function Composer({
         )}
       </div>
       <div className="composer-hint small muted" aria-hidden="true">
-        <b>Enter</b> to send · <b>Shift+Enter</b> for a new line · Markdown works · <b>@</b> to mention
+        <b>Enter</b> to send · <b>Shift+Enter</b> for a new line · <b>↑</b> edits your last message · Markdown ·{' '}
+        <b>@</b> to mention
       </div>
     </div>
   );

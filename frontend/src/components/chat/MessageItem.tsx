@@ -110,6 +110,7 @@ export const MessageItem = memo(function MessageItem({
       className={`msg ${compact ? 'compact' : ''} ${highlighted ? 'highlight' : ''} ${m.deleted ? 'deleted' : ''}`}
       id={inThread ? `thread-msg-${m.seq}` : `msg-${m.seq}`}
       data-seq={m.seq}
+      data-mine={mine || undefined}
       aria-label={`${name} at ${timeOfDay(m.created_at)}`}
       tabIndex={0}
       onKeyDown={(e) => {
