@@ -1,7 +1,7 @@
 // End-to-end: two users in two browser contexts against a real parley server.
 // Usage: node e2e/run.mjs [path-to-parley]   (PARLEY_BIN also works; default ../target/debug/parley)
 import { chromium } from 'playwright-core';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -623,5 +623,8 @@ try {
 } finally {
   await browser.close();
   await server.stop();
+  // Keep the database and mails of a failed run for a look; a passing run leaves nothing.
+  if (!failed) rmSync(server.dir, { recursive: true, force: true });
+  else console.error(`kept ${server.dir}`);
 }
 process.exit(failed ? 1 : 0);
