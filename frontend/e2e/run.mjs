@@ -449,6 +449,9 @@ try {
   const laptop = await newUser('alice-laptop');
   await login(laptop, 'alice');
   await alice.page.getByRole('link', { name: 'Profile and settings' }).click();
+  await alice.page.getByLabel('About you').fill('I test things.');
+  await alice.page.getByRole('button', { name: 'Save profile' }).click();
+  await alice.page.getByText('Saved.').waitFor({ timeout: T });
   await alice.page.getByRole('tab', { name: 'Sessions' }).click();
   await alice.page.getByRole('list', { name: 'Sessions' }).getByRole('listitem').nth(1).waitFor({ timeout: T });
   await alice.page.screenshot({ path: join(shots, '09-settings-sessions.png') });

@@ -180,7 +180,7 @@ export function Sidebar() {
       </div>
       {user && (
         <div className="side-user">
-          <Avatar name={user.display_name || user.username} id={user.id} size={30} />
+          <Avatar name={user.display_name || user.username} id={user.id} size={30} url={user.avatar_url} />
           <div className="side-user-name">
             <div className="strong">{user.display_name || user.username}</div>
             <div className="muted small">@{user.username}</div>

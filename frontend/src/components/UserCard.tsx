@@ -23,7 +23,7 @@ export function UserCard({ userId, onClose }: { userId: number; onClose: () => v
       {user && (
         <div className="stack">
           <div className="row">
-            <Avatar name={user.display_name || user.username} id={user.id} size={48} />
+            <Avatar name={user.display_name || user.username} id={user.id} size={48} url={user.avatar_url} />
             <div>
               <div className="strong">
                 {user.display_name} <PresenceDot online={online} />

@@ -3,7 +3,19 @@ import { Icon } from './Icon';
 
 const COLORS = ['#4f46e5', '#0891b2', '#059669', '#d97706', '#dc2626', '#7c3aed', '#db2777', '#2563eb'];
 
-export function Avatar({ name, id, size = 32, online }: { name: string; id: number; size?: number; online?: boolean }) {
+export function Avatar({
+  name,
+  id,
+  size = 32,
+  online,
+  url,
+}: {
+  name: string;
+  id: number;
+  size?: number;
+  online?: boolean;
+  url?: string | null;
+}) {
   const initials = name
     .split(/\s+/)
     .filter(Boolean)
@@ -12,7 +24,11 @@ export function Avatar({ name, id, size = 32, online }: { name: string; id: numb
     .join('');
   return (
     <span className="avatar" style={{ width: size, height: size, background: COLORS[id % COLORS.length], fontSize: size * 0.4 }} aria-hidden="true">
-      {initials || '?'}
+      {url && /^https:\/\//.test(url) ? (
+        <img src={url} alt="" width={size} height={size} className="avatar-img" referrerPolicy="no-referrer" />
+      ) : (
+        initials || '?'
+      )}
       {online !== undefined && <span className={`presence-dot ${online ? 'online' : 'offline'}`} />}
     </span>
   );

@@ -54,6 +54,8 @@ function Profile() {
     const body = {
       display_name: String(f.get('display_name')).trim(),
       bio: String(f.get('bio')),
+      // An empty string clears the picture (null would leave it unchanged).
+      avatar_url: String(f.get('avatar_url') ?? '').trim(),
       ...(email !== user!.email ? { email, current_password: String(f.get('current_password') ?? '') } : {}),
     };
     try {
@@ -80,6 +82,11 @@ function Profile() {
         <label htmlFor="p-bio">About you</label>
         <textarea id="p-bio" name="bio" defaultValue={user.bio} rows={3} />
         {errors.bio && <div className="field-error">{errors.bio}</div>}
+      </div>
+      <div className="field">
+        <label htmlFor="p-avatar">Picture (an https:// image address)</label>
+        <input id="p-avatar" name="avatar_url" type="url" pattern="https://.*" defaultValue={user.avatar_url ?? ''} placeholder="https://…" />
+        {errors.avatar_url && <div className="field-error">{errors.avatar_url}</div>}
       </div>
       <div className="field">
         <label htmlFor="p-email">
