@@ -1,7 +1,7 @@
 // End-to-end: two users in two browser contexts against a real parley server.
 // Usage: node e2e/run.mjs [path-to-parley]   (PARLEY_BIN also works; default ../target/debug/parley)
 import { chromium } from 'playwright-core';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -620,7 +620,11 @@ try {
 } catch (e) {
   failed = true;
   console.error(e);
-  for (const u of [alice, bob]) await u.page.screenshot({ path: join(shots, `failure-${u.name}.png`) }).catch(() => {});
+  for (const u of [alice, bob]) {
+    await u.page.screenshot({ path: join(shots, `failure-${u.name}.png`) }).catch(() => {});
+    const html = await u.page.content().catch(() => '');
+    writeFileSync(join(shots, `failure-${u.name}.html`), html);
+  }
   if (consoleErrors.length) console.error(`console errors:\n${consoleErrors.join('\n')}`);
   console.error(`server log tail:\n${server.log.slice(-30).join('')}`);
 } finally {

@@ -1,4 +1,4 @@
-import { createBrowserRouter, Navigate, Outlet, useLocation } from 'react-router';
+import { createBrowserRouter, Navigate, Outlet, useLocation, useParams } from 'react-router';
 import { useSessionLifecycle, useStoredAuth } from './auth/useAuth';
 import { Login } from './pages/auth/Login';
 import { Register } from './pages/auth/Register';
@@ -13,6 +13,12 @@ import { RouteError } from './pages/RouteError';
 function Root() {
   useSessionLifecycle();
   return <Outlet />;
+}
+
+/** One RoomPage instance per room: nothing of one room's view survives into another's. */
+function RoomRoute() {
+  const { roomId } = useParams();
+  return <RoomPage key={roomId} />;
 }
 
 function RequireAuth() {
@@ -51,7 +57,7 @@ export const routes = [
         element: <RequireAuth />,
         children: [
           { path: '/', element: <Home /> },
-          { path: '/rooms/:roomId', element: <RoomPage /> },
+          { path: '/rooms/:roomId', element: <RoomRoute /> },
           { path: '/rooms/:roomId/settings', lazy: async () => ({ Component: (await import('./pages/RoomSettings')).RoomSettings }) },
           { path: '/discover', lazy: async () => ({ Component: (await import('./pages/Discover')).Discover }) },
           { path: '/invite/:code', lazy: async () => ({ Component: (await import('./pages/InvitePage')).InvitePage }) },

@@ -7,9 +7,16 @@ export type RoomsState = {
   byId: Record<number, RoomListItem>;
   loaded: boolean;
   activeRoomId: number | null;
+  /**
+   * Order of room-list requests: an answer to an older request arriving after a newer
+   * one's is dropped (it would undo newer unread counts and last messages).
+   */
+  listIssued: number;
+  listApplied: number;
+  listOrder: Record<string, number>;
 };
 
-const initialState: RoomsState = { byId: {}, loaded: false, activeRoomId: null };
+const initialState: RoomsState = { byId: {}, loaded: false, activeRoomId: null, listIssued: 0, listApplied: 0, listOrder: {} };
 
 const roomsSlice = createSlice({
   name: 'rooms',
@@ -63,7 +70,18 @@ const roomsSlice = createSlice({
     },
   },
   extraReducers: (b) => {
+    b.addMatcher(parleyApi.endpoints.listRooms.matchPending, (state, a) => {
+      state.listIssued += 1;
+      state.listOrder[a.meta.requestId] = state.listIssued;
+    });
+    b.addMatcher(parleyApi.endpoints.listRooms.matchRejected, (state, a) => {
+      delete state.listOrder[a.meta.requestId];
+    });
     b.addMatcher(parleyApi.endpoints.listRooms.matchFulfilled, (state, a) => {
+      const order = state.listOrder[a.meta.requestId] ?? state.listIssued;
+      delete state.listOrder[a.meta.requestId];
+      if (order < state.listApplied) return;
+      state.listApplied = order;
       const byId: Record<number, RoomListItem> = {};
       for (const r of a.payload.items) byId[r.id] = r;
       state.byId = byId;
