@@ -57,6 +57,13 @@ async fn serve(config: Config) -> Result<(), ServeError> {
     parley_api::gateway::start_dispatcher(&state);
     let app_state = state.clone();
     let server = HttpServer::new(move || parley_api::app::build(app_state.clone()))
+        // Small frames (an ack, then the sender's own `message.created`) must not wait
+        // for the client's delayed ACK (~40 ms) behind Nagle's algorithm.
+        .on_connect(|conn, _| {
+            if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+                let _ = tcp.set_nodelay(true);
+            }
+        })
         .workers(config.workers.max(1))
         // Signals are ours: sockets must be told (1001) before the listener stops.
         .disable_signals()
