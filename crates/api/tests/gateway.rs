@@ -21,6 +21,7 @@ on_both_backends!(
     resume_replays_what_was_missed,
     resync_when_the_log_no_longer_reaches_back,
     session_revocation_and_shutdown_close_sockets,
+    pipelined_sends_keep_order_and_are_all_answered,
 );
 
 use common::Member as Who;
@@ -849,4 +850,121 @@ async fn metrics_count_traffic_sockets_and_fan_out() {
     assert!(value("parley_fanout_seconds_count ") >= 1.0);
     assert!(value(r#"parley_db_pool_connections{state="open"}"#) >= 1.0);
     assert_eq!(value("parley_redis_up "), 0.0);
+}
+
+/// Sends written without waiting for answers (more than a socket may have in flight),
+/// over two rooms and from two sockets of one user, with refusals among them: every send
+/// is answered in the order sent, echoing its `ref` and `client_msg_id`; each socket's
+/// messages are stored in the order it sent them; listeners get each room in order.
+async fn pipelined_sends_keep_order_and_are_all_answered(backend: Backend) {
+    let Some(db) = TestDb::new(backend) else {
+        return;
+    };
+    let app = TestApp::start_on(db, |s| s.gateway.send_limit = 1000).await;
+    let alice = who(&app, "alice").await;
+    let bob = who(&app, "bob").await;
+    let first = shared_room(&app, &alice, &[&bob]).await;
+    let second = shared_room(&app, &alice, &[&bob]).await;
+    let mut b = app.ws(&bob.token).await;
+    let mut a = app.ws(&alice.token).await;
+    let mut a2 = app.ws(&alice.token).await;
+    const SENDS: usize = 50;
+    let room_of = |i: usize| match i {
+        20 => 999_999, // not a room: refused
+        _ if i.is_multiple_of(3) => second,
+        _ => first,
+    };
+    for i in 0..SENDS {
+        let frame = json!({
+            "type": "message.send",
+            "room_id": room_of(i),
+            "body": if i == 10 { String::new() } else { format!("a{i}") },
+            "client_msg_id": format!("a{i}"),
+            "ref": format!("r{i}"),
+        });
+        if i == 10 {
+            a.send_invalid(frame).await; // an empty body: refused
+        } else {
+            a.send(frame).await;
+        }
+        a2.send(json!({"type": "message.send", "room_id": first, "body": format!("b{i}"), "client_msg_id": format!("b{i}")}))
+            .await;
+    }
+    // Answers, in the order sent.
+    let mut last_seq = std::collections::HashMap::new();
+    for i in 0..SENDS {
+        let reply = loop {
+            let frame = a.recv().await;
+            if frame["type"] == "message.ack" || frame["type"] == "error" {
+                break frame;
+            }
+        };
+        assert_eq!(reply["ref"], format!("r{i}"), "{reply}");
+        assert_eq!(reply["client_msg_id"], format!("a{i}"), "{reply}");
+        match i {
+            10 => assert_eq!(reply["code"], "validation_failed"),
+            20 => assert_eq!(reply["code"], "not_found"),
+            _ => {
+                assert_eq!(reply["type"], "message.ack", "{reply}");
+                let seq = reply["message"]["seq"].as_i64().unwrap();
+                let before = last_seq.insert(room_of(i), seq).unwrap_or(0);
+                assert!(seq > before, "send {i} stored before an earlier one");
+            }
+        }
+    }
+    let mut last_b = 0;
+    for i in 0..SENDS {
+        let ack = loop {
+            let frame = a2.recv().await;
+            if frame["type"] == "message.ack" {
+                break frame;
+            }
+        };
+        assert_eq!(ack["client_msg_id"], format!("b{i}"));
+        let seq = ack["message"]["seq"].as_i64().unwrap();
+        assert!(seq > last_b, "b{i} stored before an earlier send");
+        last_b = seq;
+    }
+    // Stored densely, and delivered in order with each socket's messages in send order.
+    let accepted_first = (0..SENDS)
+        .filter(|i| room_of(*i) == first && *i != 10)
+        .count();
+    let accepted_second = (0..SENDS).filter(|i| room_of(*i) == second).count();
+    let mut conn = app.conn();
+    assert_eq!(
+        parley_store::repo::messages::seqs(&mut conn, first).unwrap(),
+        (1..=(accepted_first + SENDS) as i64).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        parley_store::repo::messages::seqs(&mut conn, second).unwrap(),
+        (1..=accepted_second as i64).collect::<Vec<_>>()
+    );
+    let mut seen: std::collections::HashMap<i64, (i64, Vec<String>)> = Default::default();
+    for _ in 0..(accepted_first + accepted_second + SENDS) {
+        let created = loop {
+            let frame = b.recv().await;
+            if frame["type"] == "message.created" {
+                break frame;
+            }
+        };
+        let room = created["room_id"].as_i64().unwrap();
+        let event_seq = created["event_seq"].as_i64().unwrap();
+        let (last, bodies) = seen.entry(room).or_default();
+        assert!(event_seq > *last, "room {room} out of order");
+        *last = event_seq;
+        bodies.push(created["message"]["body"].as_str().unwrap().to_owned());
+    }
+    let index = |body: &String| body[1..].parse::<usize>().unwrap();
+    for (room, (_, bodies)) in &seen {
+        for socket in ["a", "b"] {
+            let order: Vec<usize> = bodies
+                .iter()
+                .filter(|body| body.starts_with(socket))
+                .map(index)
+                .collect();
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            assert_eq!(order, sorted, "room {room}: socket {socket} out of order");
+        }
+    }
 }

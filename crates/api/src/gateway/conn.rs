@@ -2,12 +2,15 @@
 //! (replay from the event log on resume or join, then live events above it).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use actix_ws::{CloseCode, CloseReason, Message, MessageStream, ProtocolError, Session};
 use bytestring::ByteString;
 use futures_util::StreamExt;
+use futures_util::stream::FuturesOrdered;
 use parley_realtime::BusEvent;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -17,7 +20,7 @@ use super::hub::{ConnHandle, Outbound};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::models::User;
-use crate::service::messages::{self as messages, Actor, SendInput};
+use crate::service::messages::{self as messages, Actor, SendInput, Sent};
 use crate::state::AppState;
 
 /// Frames a client may send (besides `auth`, handled first).
@@ -57,6 +60,20 @@ struct Cursor {
 const MAX_AHEAD: usize = 10_000;
 const REPLAY_BATCH: i64 = 500;
 
+/// Sends a socket may have in flight (queued for commit, not yet answered). Past this
+/// the socket reads no further frame until one is answered, so a pipelining client is
+/// slowed by TCP rather than queued without bound.
+pub const MAX_SENDS_IN_FLIGHT: usize = 32;
+
+/// What a reply to a client frame echoes.
+struct ReplyTo {
+    reference: Option<Value>,
+    client_msg_id: Option<String>,
+}
+
+/// A queued send: resolves to its outcome, with what its reply echoes.
+type InFlight = Pin<Box<dyn Future<Output = (ReplyTo, Result<Sent, ApiError>)>>>;
+
 struct Replay {
     room_id: i64,
     rows: Vec<(i64, String)>,
@@ -70,6 +87,8 @@ struct Socket {
     handle: ConnHandle,
     cursors: HashMap<i64, Cursor>,
     replay_tx: mpsc::Sender<Replay>,
+    /// Sends queued for commit, answered in the order they were sent.
+    in_flight: FuturesOrdered<InFlight>,
     /// Times of the sends inside the current window, oldest first.
     sends: VecDeque<Instant>,
     violations: u32,
@@ -175,6 +194,7 @@ pub async fn run(
             .map(|(id, _)| (*id, Cursor::default()))
             .collect(),
         replay_tx,
+        in_flight: FuturesOrdered::new(),
         sends: VecDeque::new(),
         violations: 0,
         typing: HashMap::new(),
@@ -206,7 +226,12 @@ pub async fn run(
                     break 1006;
                 }
             }
-            msg = stream.next() => {
+            Some((reply_to, sent)) = socket.in_flight.next(), if !socket.in_flight.is_empty() => {
+                if socket.answer_send(reply_to, sent).await.is_err() {
+                    break 1006;
+                }
+            }
+            msg = stream.next(), if socket.in_flight.len() < MAX_SENDS_IN_FLIGHT => {
                 last_heard = Instant::now();
                 match msg {
                     Some(Ok(Message::Text(text))) => match socket.on_frame(&text).await {
@@ -506,27 +531,31 @@ impl Socket {
                 if let Some(code) = self.throttle_send(&value).await? {
                     return Ok(Some(code));
                 }
-                let sent = messages::send(
+                let reply_to = ReplyTo {
+                    reference: value.get("ref").cloned(),
+                    client_msg_id: client_msg_id.clone(),
+                };
+                // Checked now (awaiting only for `@here`), queued now: this socket's sends
+                // commit in the order it sent them, while several are in flight.
+                let prepared = messages::prepare(
                     &self.state,
                     Actor::from(&self.auth),
                     SendInput {
                         room_id,
                         body,
-                        client_msg_id: client_msg_id.clone(),
+                        client_msg_id,
                         parent_seq,
                     },
                 )
                 .await;
-                match sent {
-                    Ok(sent) => {
-                        let mut ack = json!({"type": "message.ack", "client_msg_id": client_msg_id, "message": sent.message});
-                        if let Some(r) = value.get("ref") {
-                            ack["ref"] = r.clone();
-                        }
-                        self.session.text(ack.to_string()).await.map_err(|_| ())?;
+                let outcome: InFlight = match prepared {
+                    Ok(prepared) => {
+                        let sent = messages::enqueue(&self.state, prepared);
+                        Box::pin(async move { (reply_to, sent.await) })
                     }
-                    Err(err) => self.reply_error(&err, &value).await?,
-                }
+                    Err(err) => Box::pin(std::future::ready((reply_to, Err(err)))),
+                };
+                self.in_flight.push_back(outcome);
             }
             ClientFrame::Typing { room_id } | ClientFrame::TypingStop { room_id } => {
                 if !self.cursors.contains_key(&room_id) {
@@ -607,6 +636,26 @@ impl Socket {
         )
         .await?;
         Ok(None)
+    }
+
+    /// Answers a send: its ack, or its error, echoing `ref` and `client_msg_id`.
+    async fn answer_send(
+        &mut self,
+        reply_to: ReplyTo,
+        sent: Result<Sent, ApiError>,
+    ) -> Result<(), ()> {
+        let mut context = json!({"client_msg_id": reply_to.client_msg_id});
+        if let Some(reference) = reply_to.reference {
+            context["ref"] = reference;
+        }
+        match sent {
+            Ok(sent) => {
+                context["type"] = json!("message.ack");
+                context["message"] = json!(sent.message);
+                self.session.text(context.to_string()).await.map_err(|_| ())
+            }
+            Err(err) => self.reply_error(&err, &context).await,
+        }
     }
 
     async fn reply_error(&mut self, err: &ApiError, context: &Value) -> Result<(), ()> {

@@ -49,6 +49,16 @@ pub struct Sent {
 
 /// Validates, persists and (after commit) publishes one message.
 pub async fn send(state: &AppState, actor: Actor, input: SendInput) -> ApiResult<Sent> {
+    let prepared = prepare(state, actor, input).await?;
+    enqueue(state, prepared).await
+}
+
+/// A send that passed validation, ready to be queued with [`enqueue`].
+pub struct Prepared(Work);
+
+/// Validates a send and looks up what it needs before the write (`@here`'s online
+/// members). Answers at once, without awaiting anything, unless the body says `@here`.
+pub async fn prepare(state: &AppState, actor: Actor, input: SendInput) -> ApiResult<Prepared> {
     let body = rules::check_send(
         &input.body,
         input.client_msg_id.as_deref(),
@@ -69,7 +79,7 @@ pub async fn send(state: &AppState, actor: Actor, input: SendInput) -> ApiResult
         ));
     }
     // `@here` reaches members online on any instance: look them up before the write.
-    let presence = if rules::mentions(&body).here {
+    let online = if rules::mentions(&body).here {
         let room = input.room_id;
         let ids = state
             .db(move |conn| Ok(members::user_ids(conn, room)?))
@@ -85,50 +95,62 @@ pub async fn send(state: &AppState, actor: Actor, input: SendInput) -> ApiResult
     } else {
         std::collections::HashSet::new()
     };
-    let SendInput {
-        room_id,
-        client_msg_id,
-        parent_seq,
-        ..
-    } = input;
-    // Concurrent sends commit together (group commit), else one by one below.
-    match batched(
-        state,
-        Pending {
-            user_id: actor.user_id,
-            room_id,
-            body: body.clone(),
-            client_msg_id: client_msg_id.clone(),
-            parent_seq,
-            online: presence.clone(),
-            reply: None,
-        },
-    )
-    .await
-    {
-        Ok(sent) => return Ok(sent),
-        Err(Some(err)) => return Err(err),
-        Err(None) => {}
+    Ok(Prepared(Work {
+        user_id: actor.user_id,
+        room_id: input.room_id,
+        body,
+        client_msg_id: input.client_msg_id,
+        parent_seq: input.parent_seq,
+        online,
+    }))
+}
+
+/// Queues a prepared send **now** (before returning) and answers a future of its outcome.
+/// Sends queued one after another commit in that order within their room, so a socket
+/// may keep several in flight and still see its messages stored in the order it sent
+/// them.
+pub fn enqueue(
+    state: &AppState,
+    prepared: Prepared,
+) -> impl std::future::Future<Output = ApiResult<Sent>> + 'static {
+    let Prepared(work) = prepared;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let queue = &state.hub.sends;
+    let start = {
+        let mut inner = queue.lock();
+        inner.pending.push_back(Pending {
+            work: work.clone(),
+            reply: tx,
+        });
+        let start = inner.running < queue.workers;
+        if start {
+            inner.running += 1;
+        }
+        start
+    };
+    if start {
+        actix_web::rt::spawn(write_batches(state.clone()));
     }
-    // A unique-index race on client_msg_id means a concurrent retry won: read its row.
+    let state = state.clone();
+    async move {
+        match rx.await {
+            Ok(outcome) => outcome,
+            // Its worker died (a panic): write it alone.
+            Err(_) => send_alone(&state, &work).await,
+        }
+    }
+}
+
+/// One send in its own transaction (a unique-index race on `client_msg_id` means a
+/// concurrent retry won: the next attempt reads its row).
+async fn send_alone(state: &AppState, work: &Work) -> ApiResult<Sent> {
     for _ in 0..2 {
-        let (body, client_msg_id, presence) =
-            (body.clone(), client_msg_id.clone(), presence.clone());
-        let attempt = state
-            .db(move |conn| {
-                write_tx(conn, |conn| {
-                    send_tx(
-                        conn,
-                        actor.user_id,
-                        room_id,
-                        &body,
-                        client_msg_id.as_deref(),
-                        parent_seq,
-                        &presence,
-                    )
-                })
-            })
-            .await;
+        let attempt = {
+            let work = work.clone();
+            state
+                .db(move |conn| write_tx(conn, |conn| send_tx(conn, &work)?))
+                .await
+        };
         match attempt {
             Ok((sent, events)) => {
                 state.bus.publish_all(events);
@@ -151,11 +173,18 @@ const RACE: &str = "client_msg_id race";
 /// one each. The guarantees are the single send's: each message runs the same
 /// `send_tx` (so `seq` and `event_seq` stay dense, taken under the room row lock in
 /// commit order), events are published only after the commit, in the batch's order, and
-/// callers are answered (the socket's ack) only after that. Sends are ordered by room
-/// within a batch, so concurrent batches lock rooms in the same order (no deadlock). If
-/// anything in a batch fails, the whole transaction rolls back and every caller retries
-/// alone on the ordinary path, which reports its own error. There is no waiting for a
-/// batch to fill: a lone send is written at once, as before.
+/// callers are answered (the socket's ack) only after that.
+///
+/// Order: a room is written by at most one batch at a time, and a batch takes a room's
+/// sends in queue order, so within a room sends commit in the order they were queued
+/// (what lets a socket pipeline its sends). It also means concurrent batches never wait
+/// on each other's room locks.
+///
+/// A send refused by its checks (not a member, unknown parent, ...) has written nothing
+/// and is answered its error; the rest of its batch commits. If the transaction itself
+/// fails, the worker writes the batch's sends again one by one, in order, each in its
+/// own transaction, so every caller gets its own outcome. There is no waiting for a
+/// batch to fill: a lone send is written at once.
 pub struct SendQueue {
     inner: std::sync::Mutex<QueueInner>,
     /// Batches written at once: 1 on SQLite (one writer anyway; this also keeps the
@@ -167,17 +196,25 @@ pub struct SendQueue {
 struct QueueInner {
     pending: std::collections::VecDeque<Pending>,
     running: usize,
+    /// Rooms a running batch is writing.
+    busy: std::collections::HashSet<i64>,
 }
 
-struct Pending {
+/// One send's data, as the transaction needs it.
+#[derive(Clone)]
+struct Work {
     user_id: i64,
     room_id: i64,
     body: String,
     client_msg_id: Option<String>,
     parent_seq: Option<i64>,
+    /// Members online when the send was prepared (for `@here`).
     online: std::collections::HashSet<i64>,
-    /// `Err(None)`: retry alone; `Err(Some)`: the send's own final error.
-    reply: Option<tokio::sync::oneshot::Sender<Result<Sent, Option<ApiError>>>>,
+}
+
+struct Pending {
+    work: Work,
+    reply: tokio::sync::oneshot::Sender<ApiResult<Sent>>,
 }
 
 /// Largest batch: bounds how long one transaction holds its rooms' locks.
@@ -199,37 +236,51 @@ impl SendQueue {
     }
 }
 
-/// Queues one send and waits for its batch's outcome.
-async fn batched(state: &AppState, mut pending: Pending) -> Result<Sent, Option<ApiError>> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    pending.reply = Some(tx);
-    let queue = &state.hub.sends;
-    let start = {
-        let mut inner = queue.lock();
-        inner.pending.push_back(pending);
-        let start = inner.running < queue.workers;
-        if start {
-            inner.running += 1;
+impl QueueInner {
+    /// Takes up to `MAX_BATCH` queued sends of rooms no other batch is writing, in queue
+    /// order, and marks their rooms busy. A room's later sends stay queued behind it.
+    fn take_batch(&mut self) -> Vec<Pending> {
+        let mut batch = Vec::new();
+        let mut left = std::collections::VecDeque::new();
+        while let Some(p) = self.pending.pop_front() {
+            if batch.len() == MAX_BATCH {
+                self.pending.push_front(p);
+                break;
+            }
+            if self.busy.contains(&p.work.room_id) {
+                left.push_back(p);
+            } else {
+                batch.push(p);
+            }
         }
-        start
-    };
-    if start {
-        actix_web::rt::spawn(write_batches(state.clone()));
+        for p in &batch {
+            self.busy.insert(p.work.room_id);
+        }
+        left.append(&mut self.pending);
+        self.pending = left;
+        batch
     }
-    rx.await.unwrap_or(Err(None))
 }
 
-/// Gives the worker's slot back however it ends; if it ends early (a panic), whatever
-/// is still queued retries alone rather than waiting for a worker that never comes.
-struct WorkerSlot(AppState, bool);
+/// Gives the worker's slot back however it ends. If it ends early (a panic), its batch's
+/// callers see their reply dropped and write alone; the rooms it held are released, and
+/// if no worker is left, whatever is still queued is written alone too.
+struct WorkerSlot {
+    state: AppState,
+    rooms: Vec<i64>,
+    done: bool,
+}
 
 impl Drop for WorkerSlot {
     fn drop(&mut self) {
-        if self.1 {
+        if self.done {
             return; // released in order
         }
         let orphans: Vec<Pending> = {
-            let mut inner = self.0.hub.sends.lock();
+            let mut inner = self.state.hub.sends.lock();
+            for room in &self.rooms {
+                inner.busy.remove(room);
+            }
             inner.running -= 1;
             if inner.running == 0 {
                 inner.pending.drain(..).collect()
@@ -237,128 +288,141 @@ impl Drop for WorkerSlot {
                 Vec::new()
             }
         };
-        for mut p in orphans {
-            if let Some(reply) = p.reply.take() {
-                let _ = reply.send(Err(None));
-            }
-        }
+        // Dropping their reply makes each caller write alone.
+        drop(orphans);
     }
 }
 
 async fn write_batches(state: AppState) {
-    let mut slot = WorkerSlot(state, false);
+    let mut slot = WorkerSlot {
+        state,
+        rooms: Vec::new(),
+        done: false,
+    };
     loop {
-        let state = &slot.0;
+        let state = slot.state.clone();
         let mut batch: Vec<Pending> = {
             let mut inner = state.hub.sends.lock();
-            if inner.pending.is_empty() {
-                // Under the lock: a send queued from here on starts a new worker.
+            for room in slot.rooms.drain(..) {
+                inner.busy.remove(&room);
+            }
+            let batch = inner.take_batch();
+            if batch.is_empty() {
+                // Under the lock: a send queued from here on starts a new worker, and
+                // one left queued belongs to a room a running worker will come back for.
                 inner.running -= 1;
                 drop(inner);
-                slot.1 = true;
+                slot.done = true;
                 return;
             }
-            let n = inner.pending.len().min(MAX_BATCH);
-            inner.pending.drain(..n).collect()
+            batch
         };
-        batch.sort_by_key(|p| p.room_id); // stable: arrival order within a room
-        let work: Vec<_> = batch
-            .iter()
-            .map(|p| {
-                (
-                    p.user_id,
-                    p.room_id,
-                    p.body.clone(),
-                    p.client_msg_id.clone(),
-                    p.parent_seq,
-                    p.online.clone(),
-                )
-            })
-            .collect();
-        let written = state
-            .db(move |conn| {
-                write_tx(conn, |conn| {
-                    work.iter()
-                        .map(
-                            |(user_id, room_id, body, client_msg_id, parent_seq, online)| {
-                                send_tx(
-                                    conn,
-                                    *user_id,
-                                    *room_id,
-                                    body,
-                                    client_msg_id.as_deref(),
-                                    *parent_seq,
-                                    online,
-                                )
-                            },
-                        )
-                        .collect::<ApiResult<Vec<_>>>()
+        slot.rooms = batch.iter().map(|p| p.work.room_id).collect();
+        slot.rooms.dedup();
+        batch.sort_by_key(|p| p.work.room_id); // stable: queue order within a room
+        let (works, replies): (Vec<Work>, Vec<_>) =
+            batch.into_iter().map(|p| (p.work, p.reply)).unzip();
+        let works = std::sync::Arc::new(works);
+        let written = {
+            let works = works.clone();
+            state
+                .db(move |conn| {
+                    write_tx(conn, |conn| {
+                        works
+                            .iter()
+                            .map(|work| send_tx(conn, work))
+                            .collect::<ApiResult<Vec<Step>>>()
+                    })
                 })
-            })
-            .await;
+                .await
+        };
         match written {
-            Ok(outcomes) => {
+            Ok(steps) => {
                 // Committed: publish in batch order, then answer.
-                for ((sent, events), mut p) in outcomes.into_iter().zip(batch) {
-                    state.bus.publish_all(events);
-                    if let Some(reply) = p.reply.take() {
-                        let _ = reply.send(Ok(sent));
-                    }
+                for (step, reply) in steps.into_iter().zip(replies) {
+                    let _ = reply.send(step.map(|(sent, events)| {
+                        state.bus.publish_all(events);
+                        sent
+                    }));
                 }
             }
-            Err(err) => {
-                let alone = batch.len() == 1;
-                let race = matches!(&err, ApiError::Conflict(r) if r == RACE);
-                let mut err = Some(err);
-                for mut p in batch {
-                    let answer = if alone && !race { err.take() } else { None };
-                    if let Some(reply) = p.reply.take() {
-                        let _ = reply.send(Err(answer));
-                    }
+            Err(_) => {
+                // Nothing of the batch was written: each send alone, still in order.
+                for (work, reply) in works.iter().zip(replies) {
+                    let _ = reply.send(send_alone(&state, work).await);
                 }
             }
         }
     }
 }
 
-fn send_tx(
-    conn: &mut DbConn,
-    user_id: i64,
-    room_id: i64,
-    body: &str,
-    client_msg_id: Option<&str>,
-    parent_seq: Option<i64>,
-    online: &std::collections::HashSet<i64>,
-) -> ApiResult<(Sent, Vec<BusEvent>)> {
-    let access = authorize(conn, room_id, user_id, RoomAction::Post)?;
-    if let Some(id) = client_msg_id
-        && let Some(existing) = messages::find_by_client_id(conn, user_id, id)?
-    {
-        if existing.room_id != room_id {
-            return Err(ApiError::Conflict(
-                "client_msg_id was already used for another room".into(),
-            ));
-        }
-        let author = parley_store::repo::users::find(conn, user_id)?;
-        let mut message = Message::from_rows(&existing, &author);
-        attach_reactions(conn, std::slice::from_mut(&mut message), Some(user_id))?;
-        return Ok((
-            Sent {
-                message,
-                created: false,
-            },
-            Vec::new(),
-        ));
+/// What one send did inside a (possibly shared) transaction: written (or, for a
+/// repeated `client_msg_id`, found), with the answer and the events to publish after
+/// commit; or refused by a check before it wrote anything, the rest of the transaction
+/// standing.
+type Step = Result<(Sent, Vec<BusEvent>), ApiError>;
+
+/// Runs one send's checks: a refusal becomes `Step::Refused` (nothing was written, the
+/// transaction goes on); a database failure aborts the transaction.
+fn checked<T>(result: ApiResult<T>) -> ApiResult<Result<T, ApiError>> {
+    match result {
+        Ok(value) => Ok(Ok(value)),
+        Err(err @ (ApiError::Internal | ApiError::ServiceUnavailable)) => Err(err),
+        Err(refused) => Ok(Err(refused)),
     }
-    // Replies attach to the thread root.
-    let root = match parent_seq {
-        None => None,
-        Some(seq) => {
-            let parent = messages::find(conn, room_id, seq)?.ok_or_else(|| {
-                DomainError::field("parent_seq", "must be a message of this room")
-            })?;
-            Some(parent.parent_seq.unwrap_or(parent.seq))
+}
+
+/// One send inside a write transaction. Everything that can refuse it runs before its
+/// first write; an error after that aborts the whole transaction.
+fn send_tx(conn: &mut DbConn, work: &Work) -> ApiResult<Step> {
+    let Work {
+        user_id,
+        room_id,
+        ref body,
+        ref client_msg_id,
+        parent_seq,
+        ref online,
+    } = *work;
+    let client_msg_id = client_msg_id.as_deref();
+    let checks = checked((|| -> ApiResult<_> {
+        let access = authorize(conn, room_id, user_id, RoomAction::Post)?;
+        if let Some(id) = client_msg_id
+            && let Some(existing) = messages::find_by_client_id(conn, user_id, id)?
+        {
+            if existing.room_id != room_id {
+                return Err(ApiError::Conflict(
+                    "client_msg_id was already used for another room".into(),
+                ));
+            }
+            let author = parley_store::repo::users::find(conn, user_id)?;
+            let mut message = Message::from_rows(&existing, &author);
+            attach_reactions(conn, std::slice::from_mut(&mut message), Some(user_id))?;
+            return Ok(Err(message));
         }
+        // Replies attach to the thread root.
+        let root = match parent_seq {
+            None => None,
+            Some(seq) => {
+                let parent = messages::find(conn, room_id, seq)?.ok_or_else(|| {
+                    DomainError::field("parent_seq", "must be a message of this room")
+                })?;
+                Some(parent.parent_seq.unwrap_or(parent.seq))
+            }
+        };
+        Ok(Ok((access, root)))
+    })())?;
+    let (access, root) = match checks {
+        Ok(Ok(found)) => found,
+        Ok(Err(existing)) => {
+            return Ok(Ok((
+                Sent {
+                    message: existing,
+                    created: false,
+                },
+                Vec::new(),
+            )));
+        }
+        Err(refused) => return Ok(Err(refused)),
     };
     let (row, event_seq) = messages::append(conn, room_id, user_id, body, client_msg_id, root)
         .map_err(|e| match e {
@@ -404,13 +468,13 @@ fn send_tx(
     if may_notify {
         notify(conn, &mut out, &access, &row, &author, &roster, online)?;
     }
-    Ok((
+    Ok(Ok((
         Sent {
             message,
             created: true,
         },
         out,
-    ))
+    )))
 }
 
 /// Logs and queues `message.updated` for `row`.
