@@ -10,6 +10,8 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use parley_auth::TokenError;
+use parley_store::DbConn;
+use parley_store::models::UserRow;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -51,8 +53,8 @@ pub fn bearer_token(req: &HttpRequest) -> Result<&str, ApiError> {
     Ok(token.trim())
 }
 
-/// Verifies an access token and its session: shared by the extractor and the socket.
-pub async fn authenticate(state: &AppState, token: &str) -> Result<AuthUser, ApiError> {
+/// Verifies an access token's signature and claims (no database): the user and session.
+fn verify_token(state: &AppState, token: &str) -> Result<(i64, i64), ApiError> {
     let claims = state.auth.keys.verify(token).map_err(|e| match e {
         TokenError::Expired => ApiError::TokenExpired,
         TokenError::Invalid => ApiError::Unauthorized("invalid token".into()),
@@ -60,24 +62,54 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<AuthUser, Api
     let user_id = claims
         .user_id()
         .ok_or_else(|| ApiError::Unauthorized("invalid token".into()))?;
-    let session_id = claims.sid;
-    let live = state
-        .db(move |conn| {
-            Ok(parley_store::repo::sessions::find_live_with_user(
-                conn,
-                session_id,
-                user_id,
-                parley_store::now(),
-            )?)
-        })
-        .await?;
+    Ok((user_id, claims.sid))
+}
+
+/// The session's user if the session is live and the user active.
+fn live_user(conn: &mut DbConn, user_id: i64, session_id: i64) -> Result<UserRow, ApiError> {
+    let live = parley_store::repo::sessions::find_live_with_user(
+        conn,
+        session_id,
+        user_id,
+        parley_store::now(),
+    )?;
     let (_, user) = live.ok_or_else(|| ApiError::Unauthorized("the session has ended".into()))?;
-    Ok(AuthUser {
+    Ok(user)
+}
+
+fn auth_user(user_id: i64, session_id: i64, user: &UserRow) -> AuthUser {
+    AuthUser {
         user_id,
         session_id,
         is_admin: user.is_admin,
         email_verified: user.email_verified_at.is_some(),
-    })
+    }
+}
+
+/// Verifies an access token and its session: what the extractor runs per request.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<AuthUser, ApiError> {
+    let (user_id, session_id) = verify_token(state, token)?;
+    let user = state
+        .db(move |conn| live_user(conn, user_id, session_id))
+        .await?;
+    Ok(auth_user(user_id, session_id, &user))
+}
+
+/// A socket's setup: the token and session as `authenticate` checks them, plus the user
+/// and their rooms (`(room_id, last_event_seq, last_seq)`), in one trip to the database.
+pub async fn authenticate_socket(
+    state: &AppState,
+    token: &str,
+) -> Result<(AuthUser, UserRow, Vec<(i64, i64, i64)>), ApiError> {
+    let (user_id, session_id) = verify_token(state, token)?;
+    let (user, rooms) = state
+        .db(move |conn| {
+            let user = live_user(conn, user_id, session_id)?;
+            let rooms = parley_store::repo::members::rooms_with_event_seq(conn, user_id)?;
+            Ok((user, rooms))
+        })
+        .await?;
+    Ok((auth_user(user_id, session_id, &user), user, rooms))
 }
 
 impl FromRequest for AuthUser {

@@ -52,6 +52,9 @@ pub struct GatewaySettings {
     pub log_retention_days: i64,
     /// ... and at most this many events per room.
     pub log_retention_events: i64,
+    /// Presence transitions are collected this long, then announced with one frame per
+    /// room (`gateway::presence`).
+    pub presence_tick_ms: u64,
 }
 
 impl Default for GatewaySettings {
@@ -68,6 +71,7 @@ impl Default for GatewaySettings {
             session_sweep_secs: 30,
             log_retention_days: 7,
             log_retention_events: 10_000,
+            presence_tick_ms: 100,
         }
     }
 }

@@ -95,11 +95,7 @@ async fn events_cross_instances(backend: Backend) {
     actix_web::rt::time::sleep(Duration::from_millis(150)).await;
     let mut on_a = a.ws(&alice).await;
     // Presence crosses instances.
-    let mut presence = on_b.recv_type("presence").await;
-    while presence["user_id"] != alice_id {
-        presence = on_b.recv_type("presence").await;
-    }
-    assert_eq!(presence["status"], "online");
+    assert_eq!(on_b.recv_presence(alice_id).await, "online");
     on_a.send(json!({"type": "message.send", "room_id": rid, "body": "across"}))
         .await;
     on_a.recv_type("message.ack").await;
@@ -174,7 +170,8 @@ async fn a_kick_on_one_instance_stops_delivery_on_the_other(backend: Backend) {
     .await
     .expect(201);
     assert_eq!(on_b.recv_type("member.left").await["reason"], "kicked");
-    on_b.quiet(Duration::from_millis(500), &["presence"]).await;
+    on_b.quiet(Duration::from_millis(500), &["presence", "presence.batch"])
+        .await;
 }
 
 async fn per_room_order_holds_with_senders_on_both_instances(backend: Backend) {

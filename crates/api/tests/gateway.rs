@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use actix_web::http::Method;
-use common::{TestApp, WsEvent};
+use common::{TestApp, WsEvent, presence_in};
 use parley_store::Backend;
 use parley_store::testing::TestDb;
 use serde_json::{Value, json};
@@ -22,6 +22,7 @@ on_both_backends!(
     resync_when_the_log_no_longer_reaches_back,
     session_revocation_and_shutdown_close_sockets,
     pipelined_sends_keep_order_and_are_all_answered,
+    presence_is_coalesced_and_complete,
 );
 
 use common::Member as Who;
@@ -122,13 +123,25 @@ async fn sends_are_acknowledged_and_fanned_out(backend: Backend) {
     let mut b1 = app.ws(&bob.token).await;
     let mut b2 = app.ws(&bob.token).await;
     a.send(json!({"type": "message.send", "room_id": rid, "body": "hi bob", "client_msg_id": "c1", "ref": "s1"})).await;
-    let ack = a.recv_type("message.ack").await;
+    // The sender gets its ack and its own message.created (in either order: sends are
+    // pipelined, so the socket does not hold deliveries while a send is in flight).
+    let (mut ack, mut own) = (None, None);
+    while ack.is_none() || own.is_none() {
+        let frame = a.recv().await;
+        match frame["type"].as_str() {
+            Some("message.ack") => ack = Some(frame),
+            Some("message.created") => own = Some(frame),
+            _ => {}
+        }
+    }
+    let (ack, own) = (ack.unwrap(), own.unwrap());
     assert_eq!(
         (ack["client_msg_id"].as_str(), ack["ref"].as_str()),
         (Some("c1"), Some("s1"))
     );
     assert_eq!(ack["message"]["seq"], 1);
-    for socket in [&mut b1, &mut b2, &mut a] {
+    assert_eq!(own["message"]["body"], "hi bob");
+    for socket in [&mut b1, &mut b2] {
         let created = socket.recv_type("message.created").await;
         assert_eq!(created["room_id"], rid);
         assert_eq!(created["message"]["body"], "hi bob");
@@ -143,7 +156,8 @@ async fn sends_are_acknowledged_and_fanned_out(backend: Backend) {
         a.recv_type("message.ack").await["message"]["id"],
         ack["message"]["id"]
     );
-    b1.quiet(Duration::from_millis(300), &["presence"]).await;
+    b1.quiet(Duration::from_millis(300), &["presence", "presence.batch"])
+        .await;
     // Errors echo client_msg_id.
     a.send_invalid(json!({"type": "message.send", "room_id": rid, "body": "", "client_msg_id": "c2", "ref": "s2"}))
         .await;
@@ -322,14 +336,7 @@ async fn typing_reads_and_presence(backend: Backend) {
     let rid = shared_room(&app, &alice, &[&bob]).await;
     let mut b = app.ws(&bob.token).await;
     let mut a = app.ws(&alice.token).await;
-    let mut online = b.recv_type("presence").await;
-    while online["user_id"] != alice.id {
-        online = b.recv_type("presence").await;
-    }
-    assert_eq!(
-        (online["user_id"].as_i64(), online["status"].as_str()),
-        (Some(alice.id), Some("online"))
-    );
+    assert_eq!(b.recv_presence(alice.id).await, "online");
     a.send(json!({"type": "typing", "room_id": rid})).await;
     let typing = b.recv_type("typing").await;
     assert_eq!(
@@ -389,11 +396,7 @@ async fn typing_reads_and_presence(backend: Backend) {
             .all(|m| m["user"]["online"] == true)
     );
     drop(a);
-    let offline = b.recv_type("presence").await;
-    assert_eq!(
-        (offline["user_id"].as_i64(), offline["status"].as_str()),
-        (Some(alice.id), Some("offline"))
-    );
+    assert_eq!(b.recv_presence(alice.id).await, "offline");
 }
 
 async fn membership_applies_live(backend: Backend) {
@@ -444,7 +447,8 @@ async fn membership_applies_live(backend: Backend) {
         (left["user_id"].as_i64(), left["reason"].as_str()),
         (Some(bob.id), Some("kicked"))
     );
-    b.quiet(Duration::from_millis(400), &["presence"]).await;
+    b.quiet(Duration::from_millis(400), &["presence", "presence.batch"])
+        .await;
     // Invited back through a link, then banned.
     let code = app
         .post(
@@ -480,7 +484,8 @@ async fn membership_applies_live(backend: Backend) {
     .await
     .expect(201);
     assert_eq!(b.recv_type("member.left").await["reason"], "banned");
-    b.quiet(Duration::from_millis(400), &["presence"]).await;
+    b.quiet(Duration::from_millis(400), &["presence", "presence.batch"])
+        .await;
     // Room deletion reaches members and ends delivery.
     let bob_room = app
         .post("/api/rooms", Some(&bob.token), json!({"title": "mine"}))
@@ -965,6 +970,55 @@ async fn pipelined_sends_keep_order_and_are_all_answered(backend: Backend) {
             let mut sorted = order.clone();
             sorted.sort_unstable();
             assert_eq!(order, sorted, "room {room}: socket {socket} out of order");
+        }
+    }
+}
+
+/// Presence transitions during one tick reach co-members (coalesced into one frame per
+/// room when there are several), and so do the offline ones.
+async fn presence_is_coalesced_and_complete(backend: Backend) {
+    let Some(db) = TestDb::new(backend) else {
+        return;
+    };
+    // A long tick, so the connects below usually share one (the test holds either way).
+    let app = TestApp::start_on(db, |s| s.gateway.presence_tick_ms = 500).await;
+    let watcher = who(&app, "watcher").await;
+    let mut others = Vec::new();
+    for name in ["ann", "ben", "cat", "dan", "eve"] {
+        others.push(who(&app, name).await);
+    }
+    let refs: Vec<&Who> = others.iter().collect();
+    shared_room(&app, &watcher, &refs).await;
+    let mut w = app.ws(&watcher.token).await;
+    let mut sockets = Vec::new();
+    for other in &others {
+        sockets.push(app.ws(&other.token).await);
+    }
+    let wait_for = |status: &'static str| {
+        let ids: Vec<i64> = others.iter().map(|o| o.id).collect();
+        move |seen: &std::collections::HashMap<i64, String>| {
+            ids.iter()
+                .all(|id| seen.get(id).map(String::as_str) == Some(status))
+        }
+    };
+    let mut seen = std::collections::HashMap::new();
+    let online = wait_for("online");
+    while !online(&seen) {
+        let frame = w.recv().await;
+        for other in &others {
+            if let Some(status) = presence_in(&frame, other.id) {
+                seen.insert(other.id, status);
+            }
+        }
+    }
+    drop(sockets);
+    let offline = wait_for("offline");
+    while !offline(&seen) {
+        let frame = w.recv().await;
+        for other in &others {
+            if let Some(status) = presence_in(&frame, other.id) {
+                seen.insert(other.id, status);
+            }
         }
     }
 }

@@ -213,7 +213,7 @@ impl Config {
         Ok(Config {
             database_url: var("DATABASE_URL").unwrap_or_else(|| "sqlite://parley.db".to_owned()),
             pool: PoolOptions {
-                max_size: parse("PARLEY_DB_POOL_SIZE", var("PARLEY_DB_POOL_SIZE"), 10)?,
+                max_size: parse("PARLEY_DB_POOL_SIZE", var("PARLEY_DB_POOL_SIZE"), 20)?,
                 checkout_timeout: Duration::from_millis(parse(
                     "PARLEY_DB_TIMEOUT_MS",
                     var("PARLEY_DB_TIMEOUT_MS"),

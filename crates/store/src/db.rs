@@ -131,7 +131,7 @@ pub struct PoolOptions {
 impl Default for PoolOptions {
     fn default() -> Self {
         PoolOptions {
-            max_size: 10,
+            max_size: 20,
             checkout_timeout: Duration::from_secs(5),
         }
     }

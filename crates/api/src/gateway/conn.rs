@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::hub::{ConnHandle, Outbound};
+use super::presence;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::models::User;
@@ -125,12 +126,17 @@ pub async fn run(
             }
         }
     };
-    let auth = match crate::auth::authenticate(&state, &token).await {
-        Ok(auth) => auth,
+    // The session check, the user and their rooms: one trip to the database.
+    let (auth, user, rooms) = match crate::auth::authenticate_socket(&state, &token).await {
+        Ok(found) => found,
+        Err(err @ (ApiError::ServiceUnavailable | ApiError::Internal)) => {
+            let _ = send_error(&mut session, "service_unavailable", &err.to_string(), None).await;
+            close(session, 1011, "unavailable").await;
+            return;
+        }
         Err(err) => {
             let code = match err {
                 ApiError::TokenExpired => "token_expired",
-                ApiError::ServiceUnavailable => "service_unavailable",
                 _ => "unauthorized",
             };
             let _ = send_error(&mut session, code, &err.to_string(), None).await;
@@ -151,24 +157,6 @@ pub async fn run(
     }
     // 2. Subscribe to the user's rooms, then say ready.
     let user_id = auth.user_id;
-    let loaded = state
-        .db(move |conn| {
-            let user = parley_store::repo::users::find(conn, user_id)?;
-            let rooms = parley_store::repo::members::rooms_with_event_seq(conn, user_id)?;
-            Ok((user, rooms))
-        })
-        .await;
-    let Ok((user, rooms)) = loaded else {
-        let _ = send_error(
-            &mut session,
-            "service_unavailable",
-            "the database is unreachable",
-            None,
-        )
-        .await;
-        close(session, 1011, "unavailable").await;
-        return;
-    };
     let slots: Vec<(i64, i64)> = rooms.iter().map(|(id, last, _)| (*id, *last)).collect();
     let (handle, mut inbox) = state.hub.register(user_id, auth.session_id, &slots);
     let ready = json!({
@@ -181,7 +169,12 @@ pub async fn run(
         return;
     }
     if super::came_online(&state, user_id).await {
-        announce_presence(&state, user_id, "online");
+        presence::announce(
+            &state,
+            user_id,
+            presence::Status::Online,
+            slots.iter().map(|(room, _)| *room),
+        );
     }
     let (replay_tx, mut replay_rx) = mpsc::channel(16);
     let mut socket = Socket {
@@ -214,6 +207,12 @@ pub async fn run(
         tokio::select! {
             biased;
             _ = kill.notify.notified() => break kill.code.load(Ordering::SeqCst),
+            // Answers before deliveries: a sender's ack, ready first, goes out first.
+            Some((reply_to, sent)) = socket.in_flight.next(), if !socket.in_flight.is_empty() => {
+                if socket.answer_send(reply_to, sent).await.is_err() {
+                    break 1006;
+                }
+            }
             item = inbox.rx.recv() => {
                 let Some(item) = item else { break 1011 };
                 inbox.sent(&item);
@@ -223,11 +222,6 @@ pub async fn run(
             }
             batch = replay_rx.recv() => {
                 if let Some(batch) = batch && socket.replayed(batch).await.is_err() {
-                    break 1006;
-                }
-            }
-            Some((reply_to, sent)) = socket.in_flight.next(), if !socket.in_flight.is_empty() => {
-                if socket.answer_send(reply_to, sent).await.is_err() {
                     break 1006;
                 }
             }
@@ -266,7 +260,12 @@ pub async fn run(
     };
     state.hub.unregister(socket.handle.id);
     if super::went_offline(&state, user_id).await {
-        announce_presence(&state, user_id, "offline");
+        presence::announce(
+            &state,
+            user_id,
+            presence::Status::Offline,
+            socket.cursors.keys().copied(),
+        );
     }
     let reason = match close_code {
         1001 => "going away",
@@ -310,23 +309,6 @@ fn parse_resume(value: &Value) -> HashMap<i64, i64> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn announce_presence(state: &AppState, user_id: i64, status: &'static str) {
-    let state = state.clone();
-    actix_web::rt::spawn(async move {
-        let Ok(user_ids) = state
-            .db(move |conn| Ok(parley_store::repo::members::co_member_ids(conn, user_id)?))
-            .await
-        else {
-            return;
-        };
-        let frame = json!({"type": "presence", "user_id": user_id, "status": status}).to_string();
-        state.bus.publish(BusEvent::User {
-            user_ids,
-            frame: frame.into(),
-        });
-    });
 }
 
 async fn send_error(

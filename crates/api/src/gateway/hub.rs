@@ -129,12 +129,15 @@ pub struct Hub {
     metrics: Arc<crate::metrics::Metrics>,
     /// This instance's group commit of sends (`service::messages`).
     pub(crate) sends: crate::service::messages::SendQueue,
+    /// Presence transitions waiting for the next tick.
+    pub(crate) presence: super::presence::PresenceBatch,
 }
 
 impl Hub {
     pub fn new(db: Db, queue_bytes: usize, metrics: Arc<crate::metrics::Metrics>) -> Arc<Self> {
         Arc::new(Hub {
             sends: crate::service::messages::SendQueue::new(db.backend()),
+            presence: Default::default(),
             inner: Mutex::new(Inner::default()),
             db,
             next_id: AtomicU64::new(1),

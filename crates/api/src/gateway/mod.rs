@@ -3,6 +3,7 @@
 
 pub mod conn;
 pub mod hub;
+pub mod presence;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};

@@ -338,12 +338,18 @@ async fn write_batches(state: AppState) {
         };
         match written {
             Ok(steps) => {
-                // Committed: publish in batch order, then answer.
+                // Committed: answer, then publish, in batch order (answering first lets a
+                // sender's socket usually write its ack before its own message.created).
                 for (step, reply) in steps.into_iter().zip(replies) {
-                    let _ = reply.send(step.map(|(sent, events)| {
-                        state.bus.publish_all(events);
-                        sent
-                    }));
+                    match step {
+                        Ok((sent, events)) => {
+                            let _ = reply.send(Ok(sent));
+                            state.bus.publish_all(events);
+                        }
+                        Err(refused) => {
+                            let _ = reply.send(Err(refused));
+                        }
+                    }
                 }
             }
             Err(_) => {

@@ -545,6 +545,18 @@ impl Ws {
         panic!("no {kind} frame");
     }
 
+    /// The status `user_id` is next announced with, from a `presence` frame or a
+    /// coalesced `presence.batch`, skipping everything else.
+    pub async fn recv_presence(&mut self, user_id: i64) -> String {
+        for _ in 0..200 {
+            let frame = self.recv().await;
+            if let Some(status) = presence_in(&frame, user_id) {
+                return status;
+            }
+        }
+        panic!("no presence of user {user_id}");
+    }
+
     /// Asserts nothing but frames of the `allowed` types arrives within `wait`.
     pub async fn quiet(&mut self, wait: std::time::Duration, allowed: &[&str]) {
         loop {
@@ -566,5 +578,21 @@ impl Ws {
             }
         }
         panic!("socket kept talking")
+    }
+}
+
+/// The status a `presence` or `presence.batch` frame gives `user_id`, if any.
+pub fn presence_in(frame: &Value, user_id: i64) -> Option<String> {
+    match frame["type"].as_str()? {
+        "presence" if frame["user_id"] == user_id => frame["status"].as_str().map(str::to_owned),
+        "presence.batch" => ["online", "offline"]
+            .into_iter()
+            .find(|status| {
+                frame[*status]
+                    .as_array()
+                    .is_some_and(|ids| ids.contains(&Value::from(user_id)))
+            })
+            .map(str::to_owned),
+        _ => None,
     }
 }

@@ -175,19 +175,6 @@ pub fn read_positions(conn: &mut DbConn, room_id: i64) -> StoreResult<Vec<(i64, 
         .load(conn)?)
 }
 
-/// Everyone who shares at least one room with `user_id` (for presence), the user included.
-pub fn co_member_ids(conn: &mut DbConn, user_id: i64) -> StoreResult<Vec<i64>> {
-    let rooms: Vec<i64> = room_members::table
-        .filter(room_members::user_id.eq(user_id))
-        .select(room_members::room_id)
-        .load(conn)?;
-    Ok(room_members::table
-        .filter(room_members::room_id.eq_any(rooms))
-        .select(room_members::user_id)
-        .distinct()
-        .load(conn)?)
-}
-
 /// The rooms of a user with each room's newest event seq (what a socket subscribes to).
 pub fn rooms_with_event_seq(conn: &mut DbConn, user_id: i64) -> StoreResult<Vec<(i64, i64, i64)>> {
     use crate::schema::rooms;
