@@ -87,7 +87,8 @@ struct Socket {
     auth: AuthUser,
     handle: ConnHandle,
     cursors: HashMap<i64, Cursor>,
-    replay_tx: mpsc::Sender<Replay>,
+    /// Log reads for replays, created on the first one (most sockets never replay).
+    replay: Option<(mpsc::Sender<Replay>, mpsc::Receiver<Replay>)>,
     /// Sends queued for commit, answered in the order they were sent.
     in_flight: FuturesOrdered<InFlight>,
     /// Times of the sends inside the current window, oldest first.
@@ -96,32 +97,33 @@ struct Socket {
     typing: HashMap<i64, Instant>,
 }
 
-pub async fn run(
+/// Authenticates the socket, registers it with the hub and says `ready`.
+async fn open(
     state: AppState,
     mut session: Session,
-    mut stream: MessageStream,
+    stream: &mut MessageStream,
     header_token: Option<String>,
-) {
-    let gateway = state.settings.gateway.clone();
+) -> Option<(Socket, super::hub::ConnInbox)> {
+    let gateway = &state.settings.gateway;
     // 1. Authenticate: the upgrade's header, or a first `auth` frame within the deadline.
     let (token, resume) = match header_token {
         Some(token) => (token, HashMap::new()),
         None => {
             let deadline = Duration::from_secs(gateway.auth_timeout_secs);
-            match actix_web::rt::time::timeout(deadline, first_auth_frame(&mut stream)).await {
+            match actix_web::rt::time::timeout(deadline, first_auth_frame(stream)).await {
                 Ok(Some(found)) => found,
                 Ok(None) => {
                     let _ =
                         send_error(&mut session, "unauthorized", "expected an auth frame", None)
                             .await;
                     close(session, 4001, "unauthorized").await;
-                    return;
+                    return None;
                 }
                 Err(_) => {
                     let _ = send_error(&mut session, "unauthorized", "no auth frame in time", None)
                         .await;
                     close(session, 4001, "authentication timeout").await;
-                    return;
+                    return None;
                 }
             }
         }
@@ -132,7 +134,7 @@ pub async fn run(
         Err(err @ (ApiError::ServiceUnavailable | ApiError::Internal)) => {
             let _ = send_error(&mut session, "service_unavailable", &err.to_string(), None).await;
             close(session, 1011, "unavailable").await;
-            return;
+            return None;
         }
         Err(err) => {
             let code = match err {
@@ -141,7 +143,7 @@ pub async fn run(
             };
             let _ = send_error(&mut session, code, &err.to_string(), None).await;
             close(session, 4001, "unauthorized").await;
-            return;
+            return None;
         }
     };
     if state.hub.user_connections(auth.user_id) >= gateway.max_connections_per_user {
@@ -153,12 +155,12 @@ pub async fn run(
         )
         .await;
         close(session, 1008, "too many connections").await;
-        return;
+        return None;
     }
     // 2. Subscribe to the user's rooms, then say ready.
     let user_id = auth.user_id;
     let slots: Vec<(i64, i64)> = rooms.iter().map(|(id, last, _)| (*id, *last)).collect();
-    let (handle, mut inbox) = state.hub.register(user_id, auth.session_id, &slots);
+    let (handle, inbox) = state.hub.register(user_id, auth.session_id, &slots);
     let ready = json!({
         "type": "ready",
         "user": User::from(&user),
@@ -166,7 +168,7 @@ pub async fn run(
     });
     if session.text(ready.to_string()).await.is_err() {
         state.hub.unregister(handle.id);
-        return;
+        return None;
     }
     if super::came_online(&state, user_id).await {
         presence::announce(
@@ -176,9 +178,8 @@ pub async fn run(
             slots.iter().map(|(room, _)| *room),
         );
     }
-    let (replay_tx, mut replay_rx) = mpsc::channel(16);
     let mut socket = Socket {
-        state: state.clone(),
+        state,
         session,
         auth,
         handle,
@@ -186,7 +187,7 @@ pub async fn run(
             .iter()
             .map(|(id, _)| (*id, Cursor::default()))
             .collect(),
-        replay_tx,
+        replay: None,
         in_flight: FuturesOrdered::new(),
         sends: VecDeque::new(),
         violations: 0,
@@ -195,13 +196,30 @@ pub async fn run(
     for (room, last) in resume {
         socket.resume(room, last);
     }
+    Some((socket, inbox))
+}
 
-    // 3. Serve until either side ends it.
+/// Serves one socket from its upgrade to its close.
+pub async fn run(
+    state: AppState,
+    session: Session,
+    mut stream: MessageStream,
+    header_token: Option<String>,
+) {
+    // The socket task lives as long as the socket, and its future's size is memory per
+    // socket: setup (token, database, Redis) and the rarer handlers below are boxed, so
+    // an idle socket keeps only the serving loop's state.
+    let opened = Box::pin(open(state, session, &mut stream, header_token)).await;
+    let Some((mut socket, mut inbox)) = opened else {
+        return;
+    };
+    let gateway = &socket.state.settings.gateway;
     let mut ping =
         actix_web::rt::time::interval(Duration::from_secs(gateway.ping_interval_secs.max(1)));
+    let pong_deadline = Duration::from_secs(gateway.ping_interval_secs + gateway.pong_timeout_secs);
+    // Serve until either side ends it.
     ping.tick().await;
     let mut last_heard = Instant::now();
-    let pong_deadline = Duration::from_secs(gateway.ping_interval_secs + gateway.pong_timeout_secs);
     let kill = inbox.kill.clone();
     let close_code: u16 = loop {
         tokio::select! {
@@ -209,7 +227,7 @@ pub async fn run(
             _ = kill.notify.notified() => break kill.code.load(Ordering::SeqCst),
             // Answers before deliveries: a sender's ack, ready first, goes out first.
             Some((reply_to, sent)) = socket.in_flight.next(), if !socket.in_flight.is_empty() => {
-                if socket.answer_send(reply_to, sent).await.is_err() {
+                if Box::pin(socket.answer_send(reply_to, sent)).await.is_err() {
                     break 1006;
                 }
             }
@@ -220,15 +238,20 @@ pub async fn run(
                     break 1006;
                 }
             }
-            batch = replay_rx.recv() => {
-                if let Some(batch) = batch && socket.replayed(batch).await.is_err() {
+            Some(batch) = async {
+                match socket.replay.as_mut() {
+                    Some((_, rx)) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            }, if socket.replay.is_some() => {
+                if Box::pin(socket.replayed(batch)).await.is_err() {
                     break 1006;
                 }
             }
             msg = stream.next(), if socket.in_flight.len() < MAX_SENDS_IN_FLIGHT => {
                 last_heard = Instant::now();
                 match msg {
-                    Some(Ok(Message::Text(text))) => match socket.on_frame(&text).await {
+                    Some(Ok(Message::Text(text))) => match Box::pin(socket.on_frame(&text)).await {
                         Ok(None) => {}
                         Ok(Some(code)) => break code,
                         Err(()) => break 1006,
@@ -240,7 +263,7 @@ pub async fn run(
                     }
                     Some(Ok(Message::Pong(_))) => {}
                     Some(Ok(Message::Binary(_))) => {
-                        let _ = send_error(&mut socket.session, "bad_request", "frames are JSON text", None).await;
+                        let _ = Box::pin(send_error(&mut socket.session, "bad_request", "frames are JSON text", None)).await;
                     }
                     Some(Ok(Message::Close(_))) | None => break 1000,
                     Some(Ok(_)) => {}
@@ -258,10 +281,17 @@ pub async fn run(
             }
         }
     };
+    Box::pin(finish(socket, close_code)).await;
+}
+
+/// Unregisters the socket, announces the user offline if it was their last, and closes.
+async fn finish(socket: Socket, close_code: u16) {
+    let state = &socket.state;
+    let user_id = socket.auth.user_id;
     state.hub.unregister(socket.handle.id);
-    if super::went_offline(&state, user_id).await {
+    if super::went_offline(state, user_id).await {
         presence::announce(
-            &state,
+            state,
             user_id,
             presence::Status::Offline,
             socket.cursors.keys().copied(),
@@ -416,9 +446,13 @@ impl Socket {
     }
 
     /// Reads a batch of the room's log after `after` in the background.
-    fn fetch(&self, room_id: i64, after: i64) {
+    fn fetch(&mut self, room_id: i64, after: i64) {
         let db = self.state.db.clone();
-        let tx = self.replay_tx.clone();
+        let tx = self
+            .replay
+            .get_or_insert_with(|| mpsc::channel(16))
+            .0
+            .clone();
         actix_web::rt::spawn(async move {
             let read =
                 actix_web::web::block(move || -> Result<Replay, parley_store::StoreError> {
