@@ -148,7 +148,7 @@ async fn send_alone(state: &AppState, work: &Work) -> ApiResult<Sent> {
         let attempt = {
             let work = work.clone();
             state
-                .db(move |conn| write_tx(conn, |conn| send_tx(conn, &work)?))
+                .db(move |conn| write_tx(conn, |conn| send_tx(conn, &work, &mut Seen::default())?))
                 .await
         };
         match attempt {
@@ -226,7 +226,7 @@ impl SendQueue {
             inner: std::sync::Mutex::new(QueueInner::default()),
             workers: match backend {
                 parley_store::Backend::Sqlite => 1,
-                parley_store::Backend::Postgres => 4,
+                parley_store::Backend::Postgres => 8,
             },
         }
     }
@@ -328,9 +328,10 @@ async fn write_batches(state: AppState) {
             state
                 .db(move |conn| {
                     write_tx(conn, |conn| {
+                        let mut seen = Seen::default();
                         works
                             .iter()
-                            .map(|work| send_tx(conn, work))
+                            .map(|work| send_tx(conn, work, &mut seen))
                             .collect::<ApiResult<Vec<Step>>>()
                     })
                 })
@@ -378,9 +379,43 @@ fn checked<T>(result: ApiResult<T>) -> ApiResult<Result<T, ApiError>> {
     }
 }
 
+/// What earlier sends of the same transaction already read: a batch holds many sends
+/// of one author to one room, and their permission check and author row do not change
+/// within it (sends change neither).
+#[derive(Default)]
+struct Seen {
+    access: HashMap<(i64, i64), std::rc::Rc<Access>>,
+    authors: HashMap<i64, UserRow>,
+}
+
+impl Seen {
+    fn access(
+        &mut self,
+        conn: &mut DbConn,
+        room_id: i64,
+        user_id: i64,
+    ) -> ApiResult<std::rc::Rc<Access>> {
+        if let Some(access) = self.access.get(&(room_id, user_id)) {
+            return Ok(access.clone());
+        }
+        let access = std::rc::Rc::new(authorize(conn, room_id, user_id, RoomAction::Post)?);
+        self.access.insert((room_id, user_id), access.clone());
+        Ok(access)
+    }
+
+    fn author(&mut self, conn: &mut DbConn, user_id: i64) -> ApiResult<UserRow> {
+        if let Some(author) = self.authors.get(&user_id) {
+            return Ok(author.clone());
+        }
+        let author = parley_store::repo::users::find(conn, user_id)?;
+        self.authors.insert(user_id, author.clone());
+        Ok(author)
+    }
+}
+
 /// One send inside a write transaction. Everything that can refuse it runs before its
 /// first write; an error after that aborts the whole transaction.
-fn send_tx(conn: &mut DbConn, work: &Work) -> ApiResult<Step> {
+fn send_tx(conn: &mut DbConn, work: &Work, seen: &mut Seen) -> ApiResult<Step> {
     let Work {
         user_id,
         room_id,
@@ -391,7 +426,7 @@ fn send_tx(conn: &mut DbConn, work: &Work) -> ApiResult<Step> {
     } = *work;
     let client_msg_id = client_msg_id.as_deref();
     let checks = checked((|| -> ApiResult<_> {
-        let access = authorize(conn, room_id, user_id, RoomAction::Post)?;
+        let access = seen.access(conn, room_id, user_id)?;
         if let Some(id) = client_msg_id
             && let Some(existing) = messages::find_by_client_id(conn, user_id, id)?
         {
@@ -450,7 +485,7 @@ fn send_tx(conn: &mut DbConn, work: &Work) -> ApiResult<Step> {
     let author = match roster.iter().find(|(m, _)| m.user_id == user_id) {
         Some((_, u)) => u.clone(),
         None if may_notify => return Err(ApiError::not_found("room")),
-        None => parley_store::repo::users::find(conn, user_id)?,
+        None => seen.author(conn, user_id)?,
     };
     let message = Message::from_rows(&row, &author);
     let mut out = Vec::new();
