@@ -284,11 +284,26 @@ pub async fn run(
     Box::pin(finish(socket, close_code)).await;
 }
 
-/// Unregisters the socket, announces the user offline if it was their last, and closes.
-async fn finish(socket: Socket, close_code: u16) {
+/// How long a closing socket waits for the outcomes of its sends still in flight.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Unregisters the socket, answers the sends still in flight (they commit regardless;
+/// a client told of its sends before the close need not resend them), announces the
+/// user offline if it was their last socket, and closes.
+async fn finish(mut socket: Socket, close_code: u16) {
+    socket.state.hub.unregister(socket.handle.id);
+    if close_code != 1006 {
+        let drain = async {
+            while let Some((reply_to, sent)) = socket.in_flight.next().await {
+                if socket.answer_send(reply_to, sent).await.is_err() {
+                    break;
+                }
+            }
+        };
+        let _ = actix_web::rt::time::timeout(DRAIN_TIMEOUT, drain).await;
+    }
     let state = &socket.state;
     let user_id = socket.auth.user_id;
-    state.hub.unregister(socket.handle.id);
     if super::went_offline(state, user_id).await {
         presence::announce(
             state,
