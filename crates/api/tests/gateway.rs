@@ -22,6 +22,7 @@ on_both_backends!(
     resync_when_the_log_no_longer_reaches_back,
     session_revocation_and_shutdown_close_sockets,
     pipelined_sends_keep_order_and_are_all_answered,
+    sends_in_flight_are_answered_before_a_close,
     presence_is_coalesced_and_complete,
 );
 
@@ -1021,4 +1022,59 @@ async fn presence_is_coalesced_and_complete(backend: Backend) {
             }
         }
     }
+}
+
+/// A socket closed by the server (here: shutdown, 1001) while sends are in flight answers
+/// them first: every stored message was acknowledged, however many were in flight.
+async fn sends_in_flight_are_answered_before_a_close(backend: Backend) {
+    let Some(db) = TestDb::new(backend) else {
+        return;
+    };
+    let app = TestApp::start_on(db, |s| s.gateway.send_limit = 1000).await;
+    let alice = who(&app, "alice").await;
+    let room = shared_room(&app, &alice, &[]).await;
+    let mut a = app.ws(&alice.token).await;
+    for i in 0..30 {
+        a.send(json!({"type": "message.send", "room_id": room, "body": format!("m{i}"), "client_msg_id": format!("m{i}")}))
+            .await;
+    }
+    // Frames are read in order: once the ping is answered, every send has been queued
+    // (fewer than MAX_SENDS_IN_FLIGHT), and most are still in flight.
+    a.send(json!({"type": "ping", "ref": "barrier"})).await;
+    let mut acked = std::collections::HashSet::new();
+    loop {
+        let frame = a.recv().await;
+        match frame["type"].as_str() {
+            Some("pong") => break,
+            Some("message.ack") => {
+                acked.insert(frame["client_msg_id"].as_str().unwrap().to_owned());
+            }
+            _ => {}
+        }
+    }
+    app.state.hub.close_all(1001);
+    let code = loop {
+        match a.next_within(Duration::from_secs(15)).await {
+            WsEvent::Frame(frame) if frame["type"] == "message.ack" => {
+                acked.insert(frame["client_msg_id"].as_str().unwrap().to_owned());
+            }
+            WsEvent::Frame(_) => {}
+            WsEvent::Closed(code) => break code,
+            WsEvent::Silent => panic!("socket stayed open"),
+        }
+    };
+    assert_eq!(code, Some(1001));
+    let mut conn = app.conn();
+    let stored: std::collections::HashSet<String> = parley_store::repo::messages::page(
+        &mut conn,
+        room,
+        parley_store::repo::messages::Direction::After(0),
+        0,
+        1000,
+    )
+    .unwrap()
+    .into_iter()
+    .map(|(m, _)| m.client_msg_id.unwrap())
+    .collect();
+    assert_eq!(stored, acked, "stored and acknowledged differ");
 }

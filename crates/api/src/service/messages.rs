@@ -172,8 +172,8 @@ const RACE: &str = "client_msg_id race";
 /// (one WAL flush on PostgreSQL, one write lock on SQLite) for many messages instead of
 /// one each. The guarantees are the single send's: each message runs the same
 /// `send_tx` (so `seq` and `event_seq` stay dense, taken under the room row lock in
-/// commit order), events are published only after the commit, in the batch's order, and
-/// callers are answered (the socket's ack) only after that.
+/// commit order), and nothing leaves before the commit: then, in the batch's order, each
+/// caller is answered (the socket's ack) and its events are published.
 ///
 /// Order: a room is written by at most one batch at a time, and a batch takes a room's
 /// sends in queue order, so within a room sends commit in the order they were queued
