@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use super::hub::{ConnHandle, Outbound};
+use super::hub::{ConnHandle, Kill, Outbound};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::models::User;
@@ -197,13 +197,21 @@ pub async fn run(
             item = inbox.rx.recv() => {
                 let Some(item) = item else { break 1011 };
                 inbox.sent(&item);
-                if socket.deliver(item).await.is_err() {
-                    break 1006;
+                // A client that stopped reading blocks this write; the hub's 4008 must
+                // still end the task rather than leave it parked on the socket.
+                match unless_killed(&kill, socket.deliver(item)).await {
+                    Err(code) => break code,
+                    Ok(Err(())) => break 1006,
+                    Ok(Ok(())) => {}
                 }
             }
             batch = replay_rx.recv() => {
-                if let Some(batch) = batch && socket.replayed(batch).await.is_err() {
-                    break 1006;
+                if let Some(batch) = batch {
+                    match unless_killed(&kill, socket.replayed(batch)).await {
+                        Err(code) => break code,
+                        Ok(Err(())) => break 1006,
+                        Ok(Ok(())) => {}
+                    }
                 }
             }
             msg = stream.next() => {
@@ -233,8 +241,10 @@ pub async fn run(
                 if last_heard.elapsed() > pong_deadline {
                     break 1001;
                 }
-                if socket.session.ping(b"").await.is_err() {
-                    break 1006;
+                match unless_killed(&kill, socket.session.ping(b"")).await {
+                    Err(code) => break code,
+                    Ok(Err(_)) => break 1006,
+                    Ok(Ok(())) => {}
                 }
             }
         }
@@ -252,7 +262,21 @@ pub async fn run(
         _ => "",
     };
     if close_code != 1006 {
-        close(socket.session, close_code, reason).await;
+        // Bounded: a stalled client may never take the close frame.
+        let _ = actix_web::rt::time::timeout(
+            Duration::from_secs(5),
+            close(socket.session, close_code, reason),
+        )
+        .await;
+    }
+}
+
+/// Runs a write unless the hub asks the socket to close first (answering its code).
+async fn unless_killed<T>(kill: &Kill, write: impl Future<Output = T>) -> Result<T, u16> {
+    tokio::select! {
+        biased;
+        _ = kill.notify.notified() => Err(kill.code.load(Ordering::SeqCst)),
+        done = write => Ok(done),
     }
 }
 
