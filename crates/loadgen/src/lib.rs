@@ -4,8 +4,10 @@
 pub mod ceiling;
 pub mod driver;
 pub mod hist;
+pub mod http;
 pub mod procfs;
 pub mod scenario;
+pub mod soak;
 pub mod ws;
 
 pub use driver::{Report, compare, drive, table};
