@@ -1,5 +1,6 @@
 //! `parley-loadgen`: a WebSocket load generator for Parley, and the in-memory
-//! reference ceiling it is compared with (docs/BENCHMARKS.md).
+//! reference ceiling it is compared with (docs/BENCHMARKS.md), and the bounded soak with
+//! reconnect churn across instances and its reconciliation (`soak`, scripts/soak).
 
 pub mod ceiling;
 pub mod driver;

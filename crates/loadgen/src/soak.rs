@@ -149,6 +149,9 @@ pub struct SoakReport {
     pub rss_after_close: RssSample,
     pub rss_samples: Vec<RssSample>,
     pub rss_growth_pct: f64,
+    /// Growth over the second half of the run (the sample nearest its middle to the
+    /// end): warm-up excluded, the better sign of a leak.
+    pub rss_late_growth_pct: f64,
     pub failures: Vec<String>,
     pub passed: bool,
 }
@@ -1221,6 +1224,17 @@ async fn reconcile(sh: &Shared, clients: &[Client], report: &mut SoakReport) -> 
     if start > 0 {
         report.rss_growth_pct = 100.0 * (end as f64 - start as f64) / start as f64;
     }
+    let middle = (report.rss_start.t_secs + report.rss_end.t_secs) / 2.0;
+    if let Some(mid) = report.rss_samples.iter().min_by(|a, b| {
+        (a.t_secs - middle)
+            .abs()
+            .total_cmp(&(b.t_secs - middle).abs())
+    }) {
+        let mid: u64 = mid.kib.iter().sum();
+        if mid > 0 {
+            report.rss_late_growth_pct = 100.0 * (end as f64 - mid as f64) / mid as f64;
+        }
+    }
 
     let r = &mut *report;
     let mut fail = |bad: bool, what: String| {
@@ -1365,12 +1379,13 @@ pub fn summary(r: &SoakReport) -> String {
     row(
         "server RSS",
         format!(
-            "start {} (t={:.0} s), end {} (t={:.0} s), growth {:+.1} %; after disconnect {}",
+            "start {} (t={:.0} s), end {} (t={:.0} s), growth {:+.1} % ({:+.1} % over the second half); after disconnect {}",
             mib(&r.rss_start.kib),
             r.rss_start.t_secs,
             mib(&r.rss_end.kib),
             r.rss_end.t_secs,
             r.rss_growth_pct,
+            r.rss_late_growth_pct,
             mib(&r.rss_after_close.kib)
         ),
     );

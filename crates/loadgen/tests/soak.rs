@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use parley_loadgen::{http, soak};
 use parley_store::testing::TestDb;
 
-/// The `parley` binary of this build (another package's binary: built here if needed).
+/// The `parley` binary: `PARLEY_BIN`, or this profile's, brought up to date with
+/// `cargo build -p parley-server` (another package's binary, so Cargo does not build it
+/// for this test; a no-op when it is current).
 fn parley_binary() -> PathBuf {
     if let Some(path) = std::env::var_os("PARLEY_BIN") {
         return path.into();
