@@ -81,8 +81,8 @@ impl AppState {
             keys: JwtKeys::new(secret.as_bytes()),
             hashing: Semaphore::new(permits),
             dummy_hash: parley_auth::password::hash(&parley_auth::token::generate())?,
-            login_by_account: Throttle::new(max, window),
-            login_by_address: Throttle::new(max.saturating_mul(4), window),
+            login_by_account: Throttle::new("login_account", max, window),
+            login_by_address: Throttle::new("login_address", max.saturating_mul(4), window),
         };
         let mailer = Mailer::from_settings(&settings.mail)?;
         let metrics = Arc::new(crate::metrics::Metrics::new());

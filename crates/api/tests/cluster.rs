@@ -21,6 +21,7 @@ on_both_backends!(
     per_room_order_holds_with_senders_on_both_instances,
     nothing_is_lost_across_a_redis_restart,
     stats_count_the_live_instances,
+    failed_logins_count_across_instances,
 );
 
 async fn pair(backend: Backend, url: &str) -> Option<(TestApp, TestApp)> {
@@ -73,6 +74,34 @@ async fn stats_count_the_live_instances(backend: Backend) {
         .expect(200)
         .clone();
     assert_eq!(stats["instances"], 2, "{stats}");
+}
+
+async fn failed_logins_count_across_instances(backend: Backend) {
+    let Some(url) = test_redis() else { return };
+    let Some((a, b)) = pair(backend, &url).await else {
+        return;
+    };
+    a.register("target").await;
+    let wrong = "not the password at all";
+    // A success on either instance forgets the failures everywhere.
+    for app in [&a, &b, &a, &b] {
+        app.login("target", wrong)
+            .await
+            .expect_problem(401, "invalid_credentials");
+    }
+    b.login("target", common::PASSWORD).await.expect(200);
+    // Five failures (the default limit) spread over both instances: neither saw five
+    // itself, together they did, and both refuse the next attempt.
+    for app in [&a, &b, &a, &b, &a] {
+        app.login("target", wrong)
+            .await
+            .expect_problem(401, "invalid_credentials");
+    }
+    for app in [&a, &b] {
+        let res = app.login("target", common::PASSWORD).await;
+        res.expect_problem(429, "rate_limited");
+        assert!(res.header("retry-after").is_some());
+    }
 }
 
 async fn events_cross_instances(backend: Backend) {

@@ -115,6 +115,34 @@ async fn addresses_are_limited_and_cannot_be_spoofed() {
         seen.push(get(&app, "/api/rooms/public", None, Some(&spoofed)).await.0);
     }
     assert_eq!(seen, [401, 401, 401, 429]);
+
+    // Through a trusted proxy chain, the client's own X-Forwarded-For entries come first
+    // and the proxies append what they saw: only the nearest untrusted hop counts, so
+    // rotating the entries a client writes itself gains nothing either.
+    let app = TestApp::start_on(TestDb::sqlite(), |s| {
+        s.http_rates.address_per_second = 1;
+        s.http_rates.address_burst = 3;
+        s.trusted_proxies = vec![
+            "127.0.0.1/32".parse().unwrap(),
+            "10.0.0.0/8".parse().unwrap(),
+        ];
+    })
+    .await;
+    let mut seen = Vec::new();
+    for i in 0..4 {
+        let chain = format!("198.51.100.{i}, 203.0.113.7, 10.1.2.3");
+        seen.push(get(&app, "/api/rooms/public", None, Some(&chain)).await.0);
+    }
+    assert_eq!(seen, [401, 401, 401, 429]);
+    // Another client behind the same proxies keeps its own budget.
+    let other = get(
+        &app,
+        "/api/rooms/public",
+        None,
+        Some("203.0.113.8, 10.1.2.3"),
+    )
+    .await;
+    assert_eq!(other.0, 401);
 }
 
 #[actix_web::test]

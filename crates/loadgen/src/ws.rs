@@ -229,3 +229,11 @@ impl WsWriter {
         self.send(OP_CLOSE, &1000u16.to_be_bytes()).await
     }
 }
+
+/// Ends a connection with a TCP reset: no close frame and no FIN handshake, as when a
+/// client process crashes or its network drops.
+pub fn abort(reader: WsReader, writer: WsWriter) {
+    if let Ok(stream) = reader.rd.reunite(writer.wr) {
+        let _ = stream.set_zero_linger();
+    }
+}

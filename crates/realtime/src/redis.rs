@@ -257,6 +257,48 @@ impl RedisLink {
         conn.zcard(&key).await.ok()
     }
 
+    fn counter_key(&self, scope: &str, key: &str) -> String {
+        format!("{}:throttle:{scope}:{key}", self.prefix)
+    }
+
+    /// Adds one to a counter every instance shares; it lives for `window` from its
+    /// first hit (a fixed window). Answers the new count.
+    pub async fn count_hit(&self, scope: &str, key: &str, window: Duration) -> Option<i64> {
+        let key = self.counter_key(scope, key);
+        let mut conn = self.pool.get().await.ok()?;
+        let (count, _): (i64, i64) = redis::pipe()
+            .atomic()
+            .incr(&key, 1)
+            .cmd("EXPIRE")
+            .arg(&key)
+            .arg(window.as_secs().max(1))
+            .arg("NX")
+            .query_async(&mut *conn)
+            .await
+            .ok()?;
+        Some(count)
+    }
+
+    /// A shared counter's value and the seconds its window has left.
+    pub async fn hits(&self, scope: &str, key: &str) -> Option<(i64, i64)> {
+        let key = self.counter_key(scope, key);
+        let mut conn = self.pool.get().await.ok()?;
+        let (count, ttl): (Option<i64>, i64) = redis::pipe()
+            .get(&key)
+            .ttl(&key)
+            .query_async(&mut *conn)
+            .await
+            .ok()?;
+        Some((count.unwrap_or(0), ttl))
+    }
+
+    /// Drops a shared counter.
+    pub async fn forget(&self, scope: &str, key: &str) -> Option<()> {
+        let mut conn = self.pool.get().await.ok()?;
+        let _: i64 = conn.del(self.counter_key(scope, key)).await.ok()?;
+        Some(())
+    }
+
     fn instances_key(&self) -> String {
         format!("{}:instances", self.prefix)
     }

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use super::hub::{ConnHandle, Outbound};
+use super::hub::{ConnHandle, Kill, Outbound};
 use super::presence;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
@@ -227,15 +227,21 @@ pub async fn run(
             _ = kill.notify.notified() => break kill.code.load(Ordering::SeqCst),
             // Answers before deliveries: a sender's ack, ready first, goes out first.
             Some((reply_to, sent)) = socket.in_flight.next(), if !socket.in_flight.is_empty() => {
-                if Box::pin(socket.answer_send(reply_to, sent)).await.is_err() {
-                    break 1006;
+                match unless_killed(&kill, Box::pin(socket.answer_send(reply_to, sent))).await {
+                    Err(code) => break code,
+                    Ok(Err(())) => break 1006,
+                    Ok(Ok(())) => {}
                 }
             }
             item = inbox.rx.recv() => {
                 let Some(item) = item else { break 1011 };
                 inbox.sent(&item);
-                if socket.deliver(item).await.is_err() {
-                    break 1006;
+                // A client that stopped reading blocks this write; the hub's 4008 must
+                // still end the task rather than leave it parked on the socket.
+                match unless_killed(&kill, socket.deliver(item)).await {
+                    Err(code) => break code,
+                    Ok(Err(())) => break 1006,
+                    Ok(Ok(())) => {}
                 }
             }
             Some(batch) = async {
@@ -244,8 +250,10 @@ pub async fn run(
                     None => std::future::pending().await,
                 }
             }, if socket.replay.is_some() => {
-                if Box::pin(socket.replayed(batch)).await.is_err() {
-                    break 1006;
+                match unless_killed(&kill, Box::pin(socket.replayed(batch))).await {
+                    Err(code) => break code,
+                    Ok(Err(())) => break 1006,
+                    Ok(Ok(())) => {}
                 }
             }
             msg = stream.next(), if socket.in_flight.len() < MAX_SENDS_IN_FLIGHT => {
@@ -275,8 +283,10 @@ pub async fn run(
                 if last_heard.elapsed() > pong_deadline {
                     break 1001;
                 }
-                if socket.session.ping(b"").await.is_err() {
-                    break 1006;
+                match unless_killed(&kill, socket.session.ping(b"")).await {
+                    Err(code) => break code,
+                    Ok(Err(_)) => break 1006,
+                    Ok(Ok(())) => {}
                 }
             }
         }
@@ -289,10 +299,11 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Unregisters the socket, answers the sends still in flight (they commit regardless;
 /// a client told of its sends before the close need not resend them), announces the
-/// user offline if it was their last socket, and closes.
+/// user offline if it was their last socket, and closes. A socket cut off as too slow
+/// (4008) or already gone (1006) is not answered: its client resumes instead.
 async fn finish(mut socket: Socket, close_code: u16) {
     socket.state.hub.unregister(socket.handle.id);
-    if close_code != 1006 {
+    if close_code != 1006 && close_code != 4008 {
         let drain = async {
             while let Some((reply_to, sent)) = socket.in_flight.next().await {
                 if socket.answer_send(reply_to, sent).await.is_err() {
@@ -321,7 +332,21 @@ async fn finish(mut socket: Socket, close_code: u16) {
         _ => "",
     };
     if close_code != 1006 {
-        close(socket.session, close_code, reason).await;
+        // Bounded: a stalled client may never take the close frame.
+        let _ = actix_web::rt::time::timeout(
+            Duration::from_secs(5),
+            close(socket.session, close_code, reason),
+        )
+        .await;
+    }
+}
+
+/// Runs a write unless the hub asks the socket to close first (answering its code).
+async fn unless_killed<T>(kill: &Kill, write: impl Future<Output = T>) -> Result<T, u16> {
+    tokio::select! {
+        biased;
+        _ = kill.notify.notified() => Err(kill.code.load(Ordering::SeqCst)),
+        done = write => Ok(done),
     }
 }
 

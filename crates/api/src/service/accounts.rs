@@ -126,12 +126,18 @@ pub async fn login(
     let account_key = login.to_lowercase();
     let address_key = meta.ip.clone().unwrap_or_default();
     let throttled = state.settings.rate_limits;
+    let redis = state.redis_link.as_deref();
     if throttled {
         let auth = &state.auth;
         if let Err(retry_after_secs) = auth
             .login_by_account
-            .check(&account_key)
-            .and(auth.login_by_address.check(&address_key))
+            .check_shared(redis, &account_key)
+            .await
+            .and(
+                auth.login_by_address
+                    .check_shared(redis, &address_key)
+                    .await,
+            )
         {
             return Err(DomainError::RateLimited { retry_after_secs }.into());
         }
@@ -151,13 +157,22 @@ pub async fn login(
         Some(user) if matched && user.is_active => user,
         _ => {
             if throttled {
-                state.auth.login_by_account.record(&account_key);
-                state.auth.login_by_address.record(&address_key);
+                let auth = &state.auth;
+                auth.login_by_account
+                    .record_shared(redis, &account_key)
+                    .await;
+                auth.login_by_address
+                    .record_shared(redis, &address_key)
+                    .await;
             }
             return Err(ApiError::InvalidCredentials);
         }
     };
-    state.auth.login_by_account.clear(&account_key);
+    state
+        .auth
+        .login_by_account
+        .clear_shared(redis, &account_key)
+        .await;
     // Upgrade hashes made with weaker parameters while we hold the password.
     let rehash = if parley_auth::password::needs_rehash(&user.password_hash) {
         Some(state.auth.hash_password(password).await?)
