@@ -157,8 +157,7 @@ async fn sends_are_acknowledged_and_fanned_out(backend: Backend) {
         a.recv_type("message.ack").await["message"]["id"],
         ack["message"]["id"]
     );
-    b1.quiet(Duration::from_millis(300), &["presence", "presence.batch"])
-        .await;
+    b1.quiet(Duration::from_millis(300), &["presence"]).await;
     // Errors echo client_msg_id.
     a.send_invalid(json!({"type": "message.send", "room_id": rid, "body": "", "client_msg_id": "c2", "ref": "s2"}))
         .await;
@@ -448,8 +447,7 @@ async fn membership_applies_live(backend: Backend) {
         (left["user_id"].as_i64(), left["reason"].as_str()),
         (Some(bob.id), Some("kicked"))
     );
-    b.quiet(Duration::from_millis(400), &["presence", "presence.batch"])
-        .await;
+    b.quiet(Duration::from_millis(400), &["presence"]).await;
     // Invited back through a link, then banned.
     let code = app
         .post(
@@ -485,8 +483,7 @@ async fn membership_applies_live(backend: Backend) {
     .await
     .expect(201);
     assert_eq!(b.recv_type("member.left").await["reason"], "banned");
-    b.quiet(Duration::from_millis(400), &["presence", "presence.batch"])
-        .await;
+    b.quiet(Duration::from_millis(400), &["presence"]).await;
     // Room deletion reaches members and ends delivery.
     let bob_room = app
         .post("/api/rooms", Some(&bob.token), json!({"title": "mine"}))

@@ -26,7 +26,8 @@ enum Command {
         /// Worker threads (Parley's default: one per core).
         #[arg(long)]
         workers: Option<usize>,
-        /// Set TCP_NODELAY on accepted sockets (actix, and so Parley, leave Nagle on).
+        /// Set TCP_NODELAY on accepted sockets (actix leaves Nagle on; Parley sets it, so
+        /// comparisons with Parley use this).
         #[arg(long)]
         nodelay: bool,
     },

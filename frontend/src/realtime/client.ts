@@ -158,10 +158,6 @@ export function applyFrame(frame: ServerFrame, dispatch: AppDispatch, getState: 
     case 'presence':
       dispatch(chatActions.presenceSeen({ userId: frame.user_id, online: frame.status === 'online' }));
       break;
-    case 'presence.batch':
-      for (const userId of frame.online) dispatch(chatActions.presenceSeen({ userId, online: true }));
-      for (const userId of frame.offline) dispatch(chatActions.presenceSeen({ userId, online: false }));
-      break;
     case 'notification':
       dispatch(sessionActions.notificationArrived(frame.notification));
       notifyDesktop(frame.notification);

@@ -1,10 +1,12 @@
 //! Presence announcements, coalesced. A user's first socket anywhere makes them online,
 //! their last one gone offline (CONTRACT §4); co-members are told through each shared
 //! room. Announcing every transition at once costs one frame to every co-member per
-//! connect: O(n²) frames over a connect storm. Instead transitions are collected for a
-//! short tick and each room then gets one frame: the contract's `presence` frame when
-//! one user changed in that room during the tick, else one `presence.batch` frame
-//! listing them all. Presence frames are ephemeral (DESIGN §3): not logged, dropped first
+//! connect: O(n²) frames over a connect storm. Transitions are collected for a short
+//! tick, so a user who flaps within it is announced once with their latest status, and
+//! they are addressed to the rooms the socket already loaded (no co-member query). Each
+//! room then gets the contract's `presence` frame per changed user: CONTRACT §4 pins
+//! that frame, so a batched form would leave clients built to it blind to presence
+//! during bursts. Presence frames are ephemeral (DESIGN §3): not logged, dropped first
 //! when a socket's queue is full.
 
 use std::collections::{BTreeMap, HashMap};
@@ -67,7 +69,7 @@ impl PresenceBatch {
         schedule
     }
 
-    /// Takes everything recorded, as one frame per room.
+    /// Takes everything recorded, as one `presence` frame per room and changed user.
     fn take_frames(&self) -> Vec<(i64, String)> {
         let rooms = {
             let mut pending = self.lock();
@@ -76,28 +78,15 @@ impl PresenceBatch {
         };
         rooms
             .into_iter()
-            .map(|(room_id, users)| (room_id, frame(&users)))
+            .flat_map(|(room_id, users)| {
+                users.into_iter().map(move |(user_id, status)| {
+                    let frame =
+                        json!({"type": "presence", "user_id": user_id, "status": status.as_str()});
+                    (room_id, frame.to_string())
+                })
+            })
             .collect()
     }
-}
-
-/// The frame telling a room about `users`' transitions.
-fn frame(users: &BTreeMap<i64, Status>) -> String {
-    if users.len() == 1
-        && let Some((user_id, status)) = users.iter().next()
-    {
-        return json!({"type": "presence", "user_id": user_id, "status": status.as_str()})
-            .to_string();
-    }
-    let with = |wanted: Status| -> Vec<i64> {
-        users
-            .iter()
-            .filter(|(_, s)| **s == wanted)
-            .map(|(u, _)| *u)
-            .collect()
-    };
-    json!({"type": "presence.batch", "online": with(Status::Online), "offline": with(Status::Offline)})
-        .to_string()
 }
 
 /// Tells the members of `rooms` (on every instance) that `user_id` went `status`, at the
@@ -132,7 +121,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_change_per_room_is_the_contract_frame_more_are_one_batch() {
+    fn each_room_hears_each_user_once_with_the_latest_status() {
         let batch = PresenceBatch::default();
         assert!(batch.record(1, Status::Online, [10, 11]));
         assert!(!batch.record(2, Status::Online, [10]));
@@ -143,18 +132,15 @@ mod tests {
             .into_iter()
             .map(|(room, f)| (room, serde_json::from_str(&f).unwrap()))
             .collect();
-        frames.sort_by_key(|(room, _)| *room);
+        frames.sort_by_key(|(room, f)| (*room, f["user_id"].as_i64()));
+        let presence = |user_id: i64, status: &str| json!({"type": "presence", "user_id": user_id, "status": status});
         assert_eq!(
             frames,
             vec![
-                (
-                    10,
-                    json!({"type": "presence.batch", "online": [1, 2], "offline": [3]})
-                ),
-                (
-                    11,
-                    json!({"type": "presence", "user_id": 1, "status": "online"})
-                ),
+                (10, presence(1, "online")),
+                (10, presence(2, "online")),
+                (10, presence(3, "offline")),
+                (11, presence(1, "online")),
             ]
         );
         // Taken: the next change schedules a new flush.

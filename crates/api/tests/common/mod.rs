@@ -545,8 +545,7 @@ impl Ws {
         panic!("no {kind} frame");
     }
 
-    /// The status `user_id` is next announced with, from a `presence` frame or a
-    /// coalesced `presence.batch`, skipping everything else.
+    /// The status `user_id` is next announced with, skipping everything else.
     pub async fn recv_presence(&mut self, user_id: i64) -> String {
         for _ in 0..200 {
             let frame = self.recv().await;
@@ -581,18 +580,9 @@ impl Ws {
     }
 }
 
-/// The status a `presence` or `presence.batch` frame gives `user_id`, if any.
+/// The status a `presence` frame gives `user_id`, if it is about them.
 pub fn presence_in(frame: &Value, user_id: i64) -> Option<String> {
-    match frame["type"].as_str()? {
-        "presence" if frame["user_id"] == user_id => frame["status"].as_str().map(str::to_owned),
-        "presence.batch" => ["online", "offline"]
-            .into_iter()
-            .find(|status| {
-                frame[*status]
-                    .as_array()
-                    .is_some_and(|ids| ids.contains(&Value::from(user_id)))
-            })
-            .map(str::to_owned),
-        _ => None,
-    }
+    (frame["type"] == "presence" && frame["user_id"] == user_id)
+        .then(|| frame["status"].as_str().map(str::to_owned))
+        .flatten()
 }
