@@ -18,6 +18,18 @@ pub enum RoomEffect {
     Deleted,
 }
 
+/// Which sockets of a room an ephemeral frame is for: presence comes batched to sockets
+/// that asked for `presence.batch` and as the contract's per-user frames to the others.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Audience {
+    #[default]
+    Everyone,
+    /// Sockets opened with the `presence.batch` capability.
+    PresenceBatch,
+    /// Sockets without it.
+    PlainPresence,
+}
+
 /// One thing that happened, addressed to a room's members or to users.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum BusEvent {
@@ -29,9 +41,15 @@ pub enum BusEvent {
         frame: Arc<str>,
         effect: RoomEffect,
     },
-    /// A room event that is not logged (typing, read positions): no `event_seq`, and
-    /// the first to be dropped under pressure.
-    Ephemeral { room_id: i64, frame: Arc<str> },
+    /// A room event that is not logged (typing, read positions, presence): no
+    /// `event_seq`, and the first to be dropped under pressure.
+    Ephemeral {
+        room_id: i64,
+        frame: Arc<str>,
+        /// Which of the room's sockets get it (absent from older instances: everyone).
+        #[serde(default)]
+        audience: Audience,
+    },
     /// An event for specific users (notifications, announcements, presence).
     User { user_ids: Vec<i64>, frame: Arc<str> },
     /// Membership changed: sockets of `user_id` start (from the `member.joined` event at

@@ -7,7 +7,7 @@ pub mod bus;
 pub mod presence;
 pub mod redis;
 
-pub use bus::{Bus, BusEvent, RoomEffect};
+pub use bus::{Audience, Bus, BusEvent, RoomEffect};
 pub use presence::Presence;
 pub use redis::{Interest, RedisLink, RemoteSink};
 

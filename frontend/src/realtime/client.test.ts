@@ -104,8 +104,8 @@ describe('applyFrame', () => {
     expect(store.getState().chat.reads[7]![2]).toBe(5);
     apply({ type: 'presence', user_id: 2, status: 'online' });
     expect(store.getState().chat.presence[2]).toBe(true);
-    apply({ type: 'presence', user_id: 2, status: 'offline' });
-    expect(store.getState().chat.presence[2]).toBe(false);
+    apply({ type: 'presence.batch', online: [3, 4], offline: [2] });
+    expect(store.getState().chat.presence).toMatchObject({ 2: false, 3: true, 4: true });
   });
 
   it('marks a refused send as failed', () => {

@@ -61,7 +61,8 @@ let everReady = false;
 
 function wsUrl() {
   const { protocol, host } = window.location;
-  return `${protocol === 'https:' ? 'wss:' : 'ws:'}//${host}/ws`;
+  // presence.batch: one frame per room for a burst of presence changes.
+  return `${protocol === 'https:' ? 'wss:' : 'ws:'}//${host}/ws?capabilities=presence.batch`;
 }
 
 function isSeen(state: RootState, roomId: number) {
@@ -157,6 +158,10 @@ export function applyFrame(frame: ServerFrame, dispatch: AppDispatch, getState: 
       break;
     case 'presence':
       dispatch(chatActions.presenceSeen({ userId: frame.user_id, online: frame.status === 'online' }));
+      break;
+    case 'presence.batch':
+      for (const userId of frame.online) dispatch(chatActions.presenceSeen({ userId, online: true }));
+      for (const userId of frame.offline) dispatch(chatActions.presenceSeen({ userId, online: false }));
       break;
     case 'notification':
       dispatch(sessionActions.notificationArrived(frame.notification));

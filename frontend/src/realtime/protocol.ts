@@ -20,6 +20,7 @@ export type ServerFrame =
   | { type: 'typing' | 'typing.stop'; room_id: number; user_id: number }
   | { type: 'read'; room_id: number; user_id: number; seq: number }
   | { type: 'presence'; user_id: number; status: 'online' | 'offline' }
+  | { type: 'presence.batch'; online: number[]; offline: number[] }
   | { type: 'notification'; notification: Notification }
   | { type: 'announcement'; announcement: Announcement }
   | { type: 'pong'; ref?: string }

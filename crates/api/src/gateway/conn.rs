@@ -103,6 +103,7 @@ async fn open(
     mut session: Session,
     stream: &mut MessageStream,
     header_token: Option<String>,
+    presence_batch: bool,
 ) -> Option<(Socket, super::hub::ConnInbox)> {
     let gateway = &state.settings.gateway;
     // 1. Authenticate: the upgrade's header, or a first `auth` frame within the deadline.
@@ -160,7 +161,9 @@ async fn open(
     // 2. Subscribe to the user's rooms, then say ready.
     let user_id = auth.user_id;
     let slots: Vec<(i64, i64)> = rooms.iter().map(|(id, last, _)| (*id, *last)).collect();
-    let (handle, inbox) = state.hub.register(user_id, auth.session_id, &slots);
+    let (handle, inbox) = state
+        .hub
+        .register_with(user_id, auth.session_id, &slots, presence_batch);
     let ready = json!({
         "type": "ready",
         "user": User::from(&user),
@@ -205,11 +208,19 @@ pub async fn run(
     session: Session,
     mut stream: MessageStream,
     header_token: Option<String>,
+    presence_batch: bool,
 ) {
     // The socket task lives as long as the socket, and its future's size is memory per
     // socket: setup (token, database, Redis) and the rarer handlers below are boxed, so
     // an idle socket keeps only the serving loop's state.
-    let opened = Box::pin(open(state, session, &mut stream, header_token)).await;
+    let opened = Box::pin(open(
+        state,
+        session,
+        &mut stream,
+        header_token,
+        presence_batch,
+    ))
+    .await;
     let Some((mut socket, mut inbox)) = opened else {
         return;
     };
@@ -642,6 +653,7 @@ impl Socket {
                 self.state.bus.publish(BusEvent::Ephemeral {
                     room_id,
                     frame: frame.into(),
+                    audience: Default::default(),
                 });
             }
             ClientFrame::Read { room_id, seq } => {

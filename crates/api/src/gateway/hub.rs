@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytestring::ByteString;
-use parley_realtime::{BusEvent, Interest, RemoteSink, RoomEffect};
+use parley_realtime::{Audience, BusEvent, Interest, RemoteSink, RoomEffect};
 use parley_store::Db;
 use tokio::sync::{Notify, mpsc};
 
@@ -46,6 +46,8 @@ pub struct ConnHandle {
     queued_bytes: Arc<AtomicUsize>,
     max_bytes: usize,
     kill: Arc<Kill>,
+    /// Opened with the `presence.batch` capability.
+    presence_batch: bool,
 }
 
 /// A close request: the code, and a wake-up for the socket task.
@@ -217,6 +219,17 @@ impl Hub {
         session_id: i64,
         rooms: &[(i64, i64)],
     ) -> (ConnHandle, ConnInbox) {
+        self.register_with(user_id, session_id, rooms, false)
+    }
+
+    /// `register`, for a socket that asked for batched presence or not.
+    pub fn register_with(
+        self: &Arc<Self>,
+        user_id: i64,
+        session_id: i64,
+        rooms: &[(i64, i64)],
+        presence_batch: bool,
+    ) -> (ConnHandle, ConnInbox) {
         let (tx, rx) = mpsc::channel(self.queue_frames);
         let queued_bytes = Arc::new(AtomicUsize::new(0));
         let kill = Arc::new(Kill::default());
@@ -228,6 +241,7 @@ impl Hub {
             queued_bytes: queued_bytes.clone(),
             max_bytes: self.queue_bytes,
             kill: kill.clone(),
+            presence_batch,
         };
         let mut changes = Vec::new();
         let mut new_rooms = Vec::new();
@@ -326,10 +340,21 @@ impl Hub {
                 frame,
                 effect,
             } => self.dispatch_room(*room_id, *event_seq, ByteString::from(&**frame), *effect),
-            BusEvent::Ephemeral { room_id, frame } => {
+            BusEvent::Ephemeral {
+                room_id,
+                frame,
+                audience,
+            } => {
                 let frame = ByteString::from(&**frame);
                 for handle in self.room_conns(*room_id) {
-                    handle.push(Outbound::Frame(frame.clone()), true);
+                    let wanted = match audience {
+                        Audience::Everyone => true,
+                        Audience::PresenceBatch => handle.presence_batch,
+                        Audience::PlainPresence => !handle.presence_batch,
+                    };
+                    if wanted {
+                        handle.push(Outbound::Frame(frame.clone()), true);
+                    }
                 }
             }
             BusEvent::User { user_ids, frame } => {

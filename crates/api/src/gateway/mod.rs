@@ -34,11 +34,27 @@ pub async fn upgrade(
         }
     }
     let header_token = crate::auth::bearer_token(&req).ok().map(str::to_owned);
+    // Optional features the client understands, e.g. `?capabilities=presence.batch`;
+    // unknown ones are ignored so clients can ask before servers know them.
+    let presence_batch =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+            .ok()
+            .and_then(|q| {
+                let caps = q.get("capabilities")?;
+                Some(caps.split(',').any(|c| c.trim() == "presence.batch"))
+            })
+            .unwrap_or(false);
     let (response, session, stream) = actix_ws::handle(&req, body)
         .map_err(|e| ApiError::BadRequest(format!("not a WebSocket upgrade: {e}")))?;
     let stream = stream.max_frame_size(state.settings.gateway.max_frame_bytes);
     let state = state.get_ref().clone();
-    actix_web::rt::spawn(conn::run(state, session, stream, header_token));
+    actix_web::rt::spawn(conn::run(
+        state,
+        session,
+        stream,
+        header_token,
+        presence_batch,
+    ));
     Ok(response)
 }
 

@@ -2,18 +2,19 @@
 //! their last one gone offline (CONTRACT §4); co-members are told through each shared
 //! room. Announcing every transition at once costs one frame to every co-member per
 //! connect: O(n²) frames over a connect storm. Transitions are collected for a short
-//! tick, so a user who flaps within it is announced once with their latest status, and
-//! they are addressed to the rooms the socket already loaded (no co-member query). Each
-//! room then gets the contract's `presence` frame per changed user: CONTRACT §4 pins
-//! that frame, so a batched form would leave clients built to it blind to presence
-//! during bursts. Presence frames are ephemeral (DESIGN §3): not logged, dropped first
-//! when a socket's queue is full.
+//! tick (a user who flaps within it is announced once, with the latest status) and
+//! addressed to the rooms the socket already loaded (no co-member query). Each room then
+//! gets the contract's `presence` frame per changed user, except that sockets opened with
+//! the `presence.batch` capability get one `presence.batch` frame per room and tick
+//! instead when several users changed: clients built to the contract keep its frame,
+//! clients that opt in make a connect storm linear. Presence frames are ephemeral
+//! (DESIGN §3): not logged, dropped first when a socket's queue is full.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use parley_realtime::BusEvent;
+use parley_realtime::{Audience, BusEvent};
 use serde_json::json;
 
 use crate::state::AppState;
@@ -69,23 +70,41 @@ impl PresenceBatch {
         schedule
     }
 
-    /// Takes everything recorded, as one `presence` frame per room and changed user.
-    fn take_frames(&self) -> Vec<(i64, String)> {
+    /// Takes everything recorded, as frames per room and audience: the `presence` frame
+    /// for a lone change; for several, one `presence.batch` frame for the sockets that
+    /// asked for it and a `presence` frame per user for the others.
+    fn take_frames(&self) -> Vec<(i64, Audience, String)> {
         let rooms = {
             let mut pending = self.lock();
             pending.scheduled = false;
             std::mem::take(&mut pending.rooms)
         };
-        rooms
-            .into_iter()
-            .flat_map(|(room_id, users)| {
-                users.into_iter().map(move |(user_id, status)| {
-                    let frame =
-                        json!({"type": "presence", "user_id": user_id, "status": status.as_str()});
-                    (room_id, frame.to_string())
-                })
-            })
-            .collect()
+        let mut frames = Vec::new();
+        for (room_id, users) in rooms {
+            let single = |user_id: &i64, status: &Status| {
+                json!({"type": "presence", "user_id": user_id, "status": status.as_str()})
+                    .to_string()
+            };
+            if users.len() == 1 {
+                for (user_id, status) in &users {
+                    frames.push((room_id, Audience::Everyone, single(user_id, status)));
+                }
+                continue;
+            }
+            let with = |wanted: Status| -> Vec<i64> {
+                users
+                    .iter()
+                    .filter(|(_, s)| **s == wanted)
+                    .map(|(u, _)| *u)
+                    .collect()
+            };
+            let batch = json!({"type": "presence.batch", "online": with(Status::Online), "offline": with(Status::Offline)});
+            frames.push((room_id, Audience::PresenceBatch, batch.to_string()));
+            for (user_id, status) in &users {
+                frames.push((room_id, Audience::PlainPresence, single(user_id, status)));
+            }
+        }
+        frames
     }
 }
 
@@ -106,10 +125,11 @@ pub fn announce(
         if !tick.is_zero() {
             actix_web::rt::time::sleep(tick).await;
         }
-        for (room_id, frame) in state.hub.presence.take_frames() {
+        for (room_id, audience, frame) in state.hub.presence.take_frames() {
             state.bus.publish(BusEvent::Ephemeral {
                 room_id,
                 frame: frame.into(),
+                audience,
             });
         }
     });
@@ -121,26 +141,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_room_hears_each_user_once_with_the_latest_status() {
+    fn a_lone_change_is_the_contract_frame_several_are_batched_for_those_who_asked() {
         let batch = PresenceBatch::default();
         assert!(batch.record(1, Status::Online, [10, 11]));
         assert!(!batch.record(2, Status::Online, [10]));
         assert!(!batch.record(3, Status::Online, [10]));
         assert!(!batch.record(3, Status::Offline, [10])); // the latest status wins
-        let mut frames: Vec<(i64, serde_json::Value)> = batch
+        let mut frames: Vec<(i64, Audience, serde_json::Value)> = batch
             .take_frames()
             .into_iter()
-            .map(|(room, f)| (room, serde_json::from_str(&f).unwrap()))
+            .map(|(room, audience, f)| (room, audience, serde_json::from_str(&f).unwrap()))
             .collect();
-        frames.sort_by_key(|(room, f)| (*room, f["user_id"].as_i64()));
+        frames.sort_by_key(|(room, audience, f)| (*room, *audience as u8, f["user_id"].as_i64()));
         let presence = |user_id: i64, status: &str| json!({"type": "presence", "user_id": user_id, "status": status});
         assert_eq!(
             frames,
             vec![
-                (10, presence(1, "online")),
-                (10, presence(2, "online")),
-                (10, presence(3, "offline")),
-                (11, presence(1, "online")),
+                (
+                    10,
+                    Audience::PresenceBatch,
+                    json!({"type": "presence.batch", "online": [1, 2], "offline": [3]})
+                ),
+                (10, Audience::PlainPresence, presence(1, "online")),
+                (10, Audience::PlainPresence, presence(2, "online")),
+                (10, Audience::PlainPresence, presence(3, "offline")),
+                (11, Audience::Everyone, presence(1, "online")),
             ]
         );
         // Taken: the next change schedules a new flush.

@@ -996,6 +996,7 @@ pub async fn mark_read(
     state.bus.publish(BusEvent::Ephemeral {
         room_id,
         frame: frame.into(),
+        audience: Default::default(),
     });
     Ok(position)
 }
