@@ -37,24 +37,12 @@ async fn batched_presence_goes_only_to_sockets_that_ask_for_it() {
     // A long tick, so the burst below surely falls into one.
     let app = TestApp::start_on(TestDb::sqlite(), |s| s.gateway.presence_tick_ms = 1500).await;
     let owner = app.member("owner").await;
-    let rid = app
-        .post(
-            "/api/rooms",
-            Some(&owner.token),
-            json!({"title": "lobby", "visibility": "public"}),
-        )
-        .await
-        .expect(201)["id"]
-        .as_i64()
-        .unwrap();
     let mut members = Vec::new();
     for name in ["plain", "batched", "anna", "bert", "carl"] {
-        let m = app.member(name).await;
-        app.post(&format!("/api/rooms/{rid}/join"), Some(&m.token), json!({}))
-            .await
-            .expect(200);
-        members.push(m);
+        members.push(app.member(name).await);
     }
+    app.public_room(&owner, "lobby", &members.iter().collect::<Vec<_>>())
+        .await;
     let mut plain = app.ws(&members[0].token).await;
     let mut batched = ws_with_query(&app, &members[1].token, "?capabilities=presence.batch").await;
     // Let the observers' own announcements pass.

@@ -21,21 +21,7 @@ async fn a_stalled_reader_is_cut_off_and_others_keep_their_pace() {
     let author = app.member("author").await;
     let fast = app.member("fast").await;
     let slow = app.member("slow").await;
-    let rid = app
-        .post(
-            "/api/rooms",
-            Some(&author.token),
-            json!({"title": "firehose", "visibility": "public"}),
-        )
-        .await
-        .expect(201)["id"]
-        .as_i64()
-        .unwrap();
-    for m in [&fast, &slow] {
-        app.post(&format!("/api/rooms/{rid}/join"), Some(&m.token), json!({}))
-            .await
-            .expect(200);
-    }
+    let rid = app.public_room(&author, "firehose", &[&fast, &slow]).await;
     let mut slow_ws = app.ws(&slow.token).await;
     let mut fast_ws = app.ws(&fast.token).await;
 

@@ -258,6 +258,30 @@ impl TestApp {
         }
     }
 
+    /// A public room of `owner` titled `title`, which `members` have joined.
+    pub async fn public_room(&self, owner: &Member, title: &str, members: &[&Member]) -> i64 {
+        let rid = self
+            .post(
+                "/api/rooms",
+                Some(&owner.token),
+                serde_json::json!({"title": title, "visibility": "public"}),
+            )
+            .await
+            .expect(201)["id"]
+            .as_i64()
+            .unwrap();
+        for m in members {
+            self.post(
+                &format!("/api/rooms/{rid}/join"),
+                Some(&m.token),
+                serde_json::json!({}),
+            )
+            .await
+            .expect(200);
+        }
+        rid
+    }
+
     /// Registers `username` and answers its access token.
     pub async fn user(&self, username: &str) -> String {
         self.register(username).await["access_token"]
