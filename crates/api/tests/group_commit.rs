@@ -9,6 +9,7 @@ mod common;
 use common::TestApp;
 use futures_util::future::join_all;
 use parley_store::Backend;
+use parley_store::testing::TestDb;
 use serde_json::json;
 
 async fn concurrent_sends_with_refusals(backend: Backend) {
@@ -102,3 +103,156 @@ async fn concurrent_sends_with_refusals(backend: Backend) {
 }
 
 on_both_backends!(concurrent_sends_with_refusals);
+
+/// A pipelined burst mixing what the batch writes together (plain messages of several
+/// rooms and authors, with and without `client_msg_id`) with what it writes send by
+/// send (a reply, a mention, a retry of a stored `client_msg_id`, the same id twice in
+/// flight, a refusal). Every send is answered in order, seqs and event seqs stay dense,
+/// and the event log holds exactly the frames that were delivered.
+async fn mixed_burst_is_stored_densely(backend: Backend) {
+    let Some(db) = TestDb::new(backend) else {
+        return;
+    };
+    let app = TestApp::start_on(db, |s| s.gateway.send_limit = 10_000).await;
+    let (alice, bob) = (app.member("alice").await, app.member("bob").await);
+    let rooms = [
+        app.public_room(&alice, "one", &[&bob]).await,
+        app.public_room(&alice, "two", &[&bob]).await,
+        app.public_room(&alice, "three", &[&bob]).await,
+    ];
+    let mut listener = app.ws(&bob.token).await;
+    let mut a = app.ws(&alice.token).await;
+    let mut b = app.ws(&bob.token).await;
+
+    // Stored before the burst: its retry must answer the same message.
+    a.send(json!({"type": "message.send", "room_id": rooms[0], "body": "first", "client_msg_id": "stored"}))
+        .await;
+    let stored = a.recv_type("message.ack").await["message"]["seq"].clone();
+    listener.recv_type("message.created").await;
+
+    // (room, body, client_msg_id, expected answer)
+    let mut burst: Vec<(i64, String, Option<String>, &str)> = Vec::new();
+    for i in 0..120 {
+        let room = rooms[i % 3];
+        let (body, id, answer) = match i {
+            30 => ("again".to_owned(), Some("stored".to_owned()), "same"),
+            31 => (
+                "elsewhere".to_owned(),
+                Some("stored".to_owned()),
+                "conflict",
+            ),
+            45 | 46 => ("twice".to_owned(), Some("twice".to_owned()), "ack"),
+            50 => ("hello @bob".to_owned(), Some(format!("m{i}")), "ack"),
+            60 => ("in a thread".to_owned(), Some(format!("m{i}")), "reply"),
+            70 => ("nowhere".to_owned(), Some(format!("m{i}")), "not_found"),
+            _ if i % 4 == 0 => (format!("plain {i}"), None, "ack"),
+            _ => (format!("plain {i}"), Some(format!("m{i}")), "ack"),
+        };
+        let room = match i {
+            30 => rooms[0],
+            31 => rooms[1],
+            45 | 46 | 60 => rooms[0],
+            70 => 999_999,
+            _ => room,
+        };
+        burst.push((room, body, id, answer));
+    }
+    for (i, (room, body, id, answer)) in burst.iter().enumerate() {
+        let mut frame =
+            json!({"type": "message.send", "room_id": room, "body": body, "ref": format!("r{i}")});
+        if let Some(id) = id {
+            frame["client_msg_id"] = json!(id);
+        }
+        if *answer == "reply" {
+            frame["parent_seq"] = stored.clone();
+        }
+        a.send(frame).await;
+        // Another author in the same rooms at the same time.
+        b.send(json!({"type": "message.send", "room_id": room.min(&rooms[2]), "body": format!("bob {i}"), "client_msg_id": format!("b{i}")}))
+            .await;
+    }
+
+    let mut twice_seq = None;
+    for (i, (_, _, _, answer)) in burst.iter().enumerate() {
+        let reply = loop {
+            let frame = a.recv().await;
+            if frame["type"] == "message.ack" || frame["type"] == "error" {
+                break frame;
+            }
+        };
+        assert_eq!(reply["ref"], format!("r{i}"), "{reply}");
+        match *answer {
+            "same" => assert_eq!(reply["message"]["seq"], stored, "{reply}"),
+            "conflict" => assert_eq!(reply["code"], "conflict", "{reply}"),
+            "not_found" => assert_eq!(reply["code"], "not_found", "{reply}"),
+            "reply" => assert_eq!(reply["message"]["parent_seq"], stored, "{reply}"),
+            _ => assert_eq!(reply["type"], "message.ack", "{reply}"),
+        }
+        if i == 45 || i == 46 {
+            let seq = reply["message"]["seq"].as_i64().unwrap();
+            assert_eq!(*twice_seq.get_or_insert(seq), seq, "one id, one message");
+        }
+    }
+    let mut acked = 0;
+    while acked < burst.len() {
+        let frame = b.recv().await;
+        assert_ne!(frame["type"], "error", "{frame}");
+        acked += usize::from(frame["type"] == "message.ack");
+    }
+
+    // Dense seqs; the log's message.created frames are the ones delivered, in order.
+    let created_a = |room: i64| {
+        burst
+            .iter()
+            .filter(|(r, _, _, answer)| *r == room && matches!(*answer, "ack" | "reply"))
+            .count()
+            - usize::from(room == rooms[0]) // "twice" is one message
+    };
+    let created_b = |room: i64| {
+        burst
+            .iter()
+            .filter(|(r, ..)| (*r).min(rooms[2]) == room)
+            .count()
+    };
+    let mut conn = app.conn();
+    let mut expected_frames = 0;
+    for (k, &room) in rooms.iter().enumerate() {
+        let count = created_a(room) + created_b(room) + usize::from(k == 0);
+        expected_frames += count;
+        assert_eq!(
+            parley_store::repo::messages::seqs(&mut conn, room).unwrap(),
+            (1..=count as i64).collect::<Vec<_>>(),
+            "room {k}"
+        );
+    }
+    let mut delivered: std::collections::HashMap<(i64, i64), serde_json::Value> =
+        Default::default();
+    // The reply also updates its root (message.updated), which the log keeps too.
+    while delivered.len() < expected_frames - 1 {
+        let frame = listener.recv().await;
+        if frame["type"] == "message.created" || frame["type"] == "message.updated" {
+            let key = (
+                frame["room_id"].as_i64().unwrap(),
+                frame["event_seq"].as_i64().unwrap(),
+            );
+            assert!(delivered.insert(key, frame).is_none(), "delivered twice");
+        }
+    }
+    for &room in &rooms {
+        let log = parley_store::repo::events::list_after(&mut conn, room, 0, 1000).unwrap();
+        let first = log[0].event_seq;
+        for (k, event) in log.iter().enumerate() {
+            assert_eq!(
+                event.event_seq,
+                first + k as i64,
+                "room {room}: a gap in the log"
+            );
+            let stored: serde_json::Value = serde_json::from_str(&event.payload).unwrap();
+            if let Some(frame) = delivered.get(&(room, event.event_seq)) {
+                assert_eq!(&stored, frame, "the log and the wire differ");
+            }
+        }
+    }
+}
+
+on_both_backends!(mixed_burst_is_stored_densely);

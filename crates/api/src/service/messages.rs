@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::error::{ApiError, ApiResult};
 use crate::models::{Message, Reaction, utc};
-use crate::service::rooms::{Access, authorize};
+use crate::service::rooms::{Access, authorize, authorize_many};
 use crate::state::AppState;
 
 /// Who is sending.
@@ -326,15 +326,7 @@ async fn write_batches(state: AppState) {
         let written = {
             let works = works.clone();
             state
-                .db(move |conn| {
-                    write_tx(conn, |conn| {
-                        let mut seen = Seen::default();
-                        works
-                            .iter()
-                            .map(|work| send_tx(conn, work, &mut seen))
-                            .collect::<ApiResult<Vec<Step>>>()
-                    })
-                })
+                .db(move |conn| write_tx(conn, |conn| write_batch(conn, &works)))
                 .await
         };
         match written {
@@ -361,6 +353,124 @@ async fn write_batches(state: AppState) {
             }
         }
     }
+}
+
+/// Writes a batch (sorted by room, queue order within a room) inside the caller's
+/// transaction and answers one step per send, in order.
+///
+/// Plain top-level messages (no thread, no mention, not a direct chat: what nearly all
+/// traffic is) are written together: the checks, the authors and the `client_msg_id`
+/// lookups are read for the whole batch in one query each, and their rooms' counters,
+/// messages and events are written with one statement per table. A room holding
+/// anything else (a reply, a mention, a repeated `client_msg_id`, a refusal) is written
+/// send by send with `send_tx`, in order, so its answers are exactly a single send's.
+fn write_batch(conn: &mut DbConn, works: &[Work]) -> ApiResult<Vec<Step>> {
+    let mut seen = Seen::default();
+    let mut keys: Vec<(i64, &str)> = works
+        .iter()
+        .filter_map(|w| Some((w.user_id, w.client_msg_id.as_deref()?)))
+        .collect();
+    let repeats = keys.len();
+    keys.sort_unstable();
+    keys.dedup();
+    // A `client_msg_id` repeated within the batch must find its first send's row.
+    if works.len() == 1 || keys.len() != repeats {
+        return works.iter().map(|w| send_tx(conn, w, &mut seen)).collect();
+    }
+    let mut pairs: Vec<(i64, i64)> = works.iter().map(|w| (w.room_id, w.user_id)).collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    for (pair, access) in authorize_many(conn, &pairs, RoomAction::Post)? {
+        if let Ok(access) = access {
+            seen.access.insert(pair, std::rc::Rc::new(access));
+        }
+    }
+    let used = messages::find_by_client_ids(conn, &keys)?;
+    let plain = |w: &Work| {
+        let Some(access) = seen.access.get(&(w.room_id, w.user_id)) else {
+            return false; // refused: `send_tx` answers why
+        };
+        let found = rules::mentions(&w.body);
+        w.parent_seq.is_none()
+            && access.facts.kind != RoomKind::Direct
+            && !found.room
+            && !found.here
+            && found.usernames.is_empty()
+            && w.client_msg_id
+                .as_ref()
+                .is_none_or(|id| !used.contains_key(&(w.user_id, id.clone())))
+    };
+    let one_by_one: std::collections::HashSet<i64> = works
+        .iter()
+        .filter(|w| !plain(w))
+        .map(|w| w.room_id)
+        .collect();
+    let together: Vec<usize> = (0..works.len())
+        .filter(|&i| !one_by_one.contains(&works[i].room_id))
+        .collect();
+
+    let mut authors: Vec<i64> = together.iter().map(|&i| works[i].user_id).collect();
+    authors.sort_unstable();
+    authors.dedup();
+    for user in parley_store::repo::users::find_many(conn, &authors)? {
+        seen.authors.insert(user.id, user);
+    }
+    let list: Vec<messages::Append<'_>> = together
+        .iter()
+        .map(|&i| &works[i])
+        .map(|w| messages::Append {
+            room_id: w.room_id,
+            author_id: w.user_id,
+            body: &w.body,
+            client_msg_id: w.client_msg_id.as_deref(),
+        })
+        .collect();
+    let appended = messages::append_many(conn, &list).map_err(|e| match e {
+        StoreError::UniqueViolation(_) => ApiError::Conflict(RACE.into()),
+        other => other.into(),
+    })?;
+    let mut written: Vec<Option<(Sent, Vec<BusEvent>)>> = works.iter().map(|_| None).collect();
+    let mut frames = Vec::with_capacity(appended.len());
+    for (&i, (row, event_seq)) in together.iter().zip(appended) {
+        let author = seen
+            .authors
+            .get(&works[i].user_id)
+            .ok_or_else(|| ApiError::not_found("user"))?;
+        let message = Message::from_rows(&row, author);
+        let frame = events::frame(
+            row.room_id,
+            event_seq,
+            "message.created",
+            json!({"message": message}),
+        )
+        .to_string();
+        frames.push((row.room_id, event_seq, frame.clone()));
+        let event = BusEvent::Room {
+            room_id: row.room_id,
+            event_seq,
+            frame: frame.into(),
+            effect: parley_realtime::RoomEffect::None,
+        };
+        let sent = Sent {
+            message,
+            created: true,
+        };
+        written[i] = Some((sent, vec![event]));
+    }
+    let framed: Vec<(i64, i64, &str, &str)> = frames
+        .iter()
+        .map(|(room, seq, frame)| (*room, *seq, "message.created", frame.as_str()))
+        .collect();
+    events::append_framed(conn, &framed)?;
+
+    works
+        .iter()
+        .zip(written)
+        .map(|(w, done)| match done {
+            Some(done) => Ok(Ok(done)),
+            None => send_tx(conn, w, &mut seen),
+        })
+        .collect()
 }
 
 /// What one send did inside a (possibly shared) transaction: written (or, for a

@@ -73,6 +73,66 @@ pub fn authorize(
     })
 }
 
+/// `authorize` for many (room, user) pairs: the rooms and the memberships are read in one
+/// query each. A pair that needs more than those (an org room's non-member, the ban check
+/// of a join) goes through `authorize` itself, so the answers are the same.
+pub fn authorize_many(
+    conn: &mut DbConn,
+    pairs: &[(i64, i64)],
+    action: RoomAction,
+) -> ApiResult<HashMap<(i64, i64), ApiResult<Access>>> {
+    let mut room_ids: Vec<i64> = pairs.iter().map(|p| p.0).collect();
+    room_ids.sort_unstable();
+    room_ids.dedup();
+    let rooms: HashMap<i64, RoomRow> = rooms::find_many(conn, &room_ids)?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    let mut members: HashMap<(i64, i64), MemberRow> = members::find_pairs(conn, pairs)?
+        .into_iter()
+        .map(|m| ((m.room_id, m.user_id), m))
+        .collect();
+    let mut out = HashMap::with_capacity(pairs.len());
+    for &(room_id, user_id) in pairs {
+        let Some(room) = rooms.get(&room_id) else {
+            out.insert((room_id, user_id), Err(ApiError::not_found("room")));
+            continue;
+        };
+        let member = members.remove(&(room_id, user_id));
+        if matches!(action, RoomAction::Join) || (room.org_id.is_some() && member.is_none()) {
+            out.insert(
+                (room_id, user_id),
+                checked_access(authorize(conn, room_id, user_id, action))?,
+            );
+            continue;
+        }
+        let facts = room_facts(room);
+        let caller = CallerFacts {
+            role: member.as_ref().and_then(|m| Role::parse(&m.role)),
+            org_member: true,
+            banned: false,
+        };
+        let access = room::check(&facts, &caller, action)
+            .map(|()| Access {
+                room: room.clone(),
+                member,
+                facts,
+                caller,
+            })
+            .map_err(ApiError::from);
+        out.insert((room_id, user_id), access);
+    }
+    Ok(out)
+}
+
+/// A refusal is the pair's answer; a database failure is everyone's.
+fn checked_access(result: ApiResult<Access>) -> ApiResult<ApiResult<Access>> {
+    match result {
+        Err(err @ (ApiError::Internal | ApiError::ServiceUnavailable)) => Err(err),
+        other => Ok(other),
+    }
+}
+
 /// Appends a room event and queues it for publication after commit.
 pub fn emit(
     conn: &mut DbConn,

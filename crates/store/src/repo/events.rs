@@ -44,6 +44,33 @@ pub fn append_at(
         .get_result(conn)?)
 }
 
+/// Appends already-framed events (`room_id`, `event_seq`, kind, the stored frame) in one
+/// multi-row insert, for seqs the caller already took.
+pub fn append_framed(conn: &mut DbConn, list: &[(i64, i64, &str, &str)]) -> StoreResult<()> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    let now = crate::now();
+    let rows: Vec<_> = list
+        .iter()
+        .map(|&(room_id, event_seq, kind, frame)| {
+            (
+                room_events::room_id.eq(room_id),
+                room_events::event_seq.eq(event_seq),
+                room_events::kind.eq(kind),
+                room_events::payload.eq(frame),
+                room_events::created_at.eq(now),
+            )
+        })
+        .collect();
+    let insert = diesel::insert_into(room_events::table).values(&rows);
+    match conn {
+        DbConn::Postgres(pg) => insert.execute(pg)?,
+        DbConn::Sqlite(lite) => insert.execute(lite)?,
+    };
+    Ok(())
+}
+
 pub fn frame(room_id: i64, event_seq: i64, kind: &str, payload: Value) -> Value {
     let mut object = Map::new();
     object.insert("type".into(), Value::from(kind));

@@ -15,6 +15,22 @@ pub fn find(conn: &mut DbConn, room_id: i64, user_id: i64) -> StoreResult<Option
         .optional()?)
 }
 
+/// The memberships among these (room, user) pairs, in one query.
+pub fn find_pairs(conn: &mut DbConn, pairs: &[(i64, i64)]) -> StoreResult<Vec<MemberRow>> {
+    let rooms: Vec<i64> = pairs.iter().map(|p| p.0).collect();
+    let users: Vec<i64> = pairs.iter().map(|p| p.1).collect();
+    let rows: Vec<MemberRow> = room_members::table
+        .filter(room_members::room_id.eq_any(&rooms))
+        .filter(room_members::user_id.eq_any(&users))
+        .load(conn)?;
+    // The query matches the cross product; keep the pairs asked for.
+    let wanted: std::collections::HashSet<(i64, i64)> = pairs.iter().copied().collect();
+    Ok(rows
+        .into_iter()
+        .filter(|m| wanted.contains(&(m.room_id, m.user_id)))
+        .collect())
+}
+
 pub fn insert(
     conn: &mut DbConn,
     room_id: i64,

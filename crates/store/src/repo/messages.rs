@@ -35,6 +35,109 @@ pub fn append(
     Ok((row, event_seq))
 }
 
+/// One new top-level message of a batch written by [`append_many`].
+pub struct Append<'a> {
+    pub room_id: i64,
+    pub author_id: i64,
+    pub body: &'a str,
+    pub client_msg_id: Option<&'a str>,
+}
+
+/// Appends top-level messages of several rooms at once, as `append` one by one would:
+/// a room's messages take consecutive seqs (and event seqs) in slice order. One counter
+/// statement for all rooms and one multi-row insert, so a batch costs a few round
+/// trips, not a few per message. Answers each message's row and reserved event seq, in
+/// slice order. Call inside a write transaction.
+pub fn append_many(conn: &mut DbConn, list: &[Append<'_>]) -> StoreResult<Vec<(MessageRow, i64)>> {
+    if list.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut counts: Vec<(i64, i64)> = Vec::new();
+    for item in list {
+        match counts.iter_mut().find(|(room, _)| *room == item.room_id) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((item.room_id, 1)),
+        }
+    }
+    let reserved = rooms::reserve_seqs(conn, &counts)?;
+    // Hand out each room's range in slice order.
+    let mut next: std::collections::HashMap<i64, (i64, i64)> = counts
+        .iter()
+        .filter_map(|&(room, n)| {
+            let (seq, event_seq) = reserved.get(&room)?;
+            Some((room, (seq - n + 1, event_seq - n + 1)))
+        })
+        .collect();
+    let now = crate::now();
+    let mut event_seqs = Vec::with_capacity(list.len());
+    let mut rows: Vec<NewMessage<'_>> = Vec::with_capacity(list.len());
+    for item in list {
+        let slot = next
+            .get_mut(&item.room_id)
+            .ok_or(diesel::result::Error::NotFound)?;
+        let (seq, event_seq) = *slot;
+        *slot = (seq + 1, event_seq + 1);
+        event_seqs.push(event_seq);
+        rows.push(NewMessage {
+            room_id: item.room_id,
+            seq,
+            author_id: item.author_id,
+            body: item.body,
+            client_msg_id: item.client_msg_id,
+            parent_seq: None,
+            created_at: now,
+        });
+    }
+    let insert = diesel::insert_into(messages::table)
+        .values(&rows)
+        .returning(messages::all_columns);
+    let written: Vec<MessageRow> = match conn {
+        DbConn::Postgres(pg) => insert.get_results(pg)?,
+        DbConn::Sqlite(lite) => insert.get_results(lite)?,
+    };
+    // Match rows to the slice by (room, seq): RETURNING's order is not promised.
+    let mut by_key: std::collections::HashMap<(i64, i64), MessageRow> = written
+        .into_iter()
+        .map(|row| ((row.room_id, row.seq), row))
+        .collect();
+    rows.iter()
+        .zip(event_seqs)
+        .map(|(new, event_seq)| {
+            by_key
+                .remove(&(new.room_id, new.seq))
+                .map(|row| (row, event_seq))
+                .ok_or_else(|| diesel::result::Error::NotFound.into())
+        })
+        .collect()
+}
+
+/// The messages these authors already sent with these `client_msg_id`s, keyed by
+/// `(author_id, client_msg_id)`: one query for a whole batch of sends.
+pub fn find_by_client_ids(
+    conn: &mut DbConn,
+    keys: &[(i64, &str)],
+) -> StoreResult<std::collections::HashMap<(i64, String), MessageRow>> {
+    if keys.is_empty() {
+        return Ok(Default::default());
+    }
+    let authors: Vec<i64> = keys.iter().map(|k| k.0).collect();
+    let ids: Vec<&str> = keys.iter().map(|k| k.1).collect();
+    let wanted: std::collections::HashSet<(i64, &str)> = keys.iter().copied().collect();
+    let rows: Vec<MessageRow> = messages::table
+        .filter(messages::author_id.eq_any(&authors))
+        .filter(messages::client_msg_id.eq_any(&ids))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let id = row.client_msg_id.clone()?;
+            wanted
+                .contains(&(row.author_id, id.as_str()))
+                .then_some(((row.author_id, id), row))
+        })
+        .collect())
+}
+
 /// Seqs of a room's messages in ascending order (for checks and tests).
 pub fn seqs(conn: &mut DbConn, room_id: i64) -> StoreResult<Vec<i64>> {
     Ok(messages::table

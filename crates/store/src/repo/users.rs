@@ -24,6 +24,11 @@ pub fn find(conn: &mut DbConn, user_id: i64) -> StoreResult<UserRow> {
     Ok(users::table.find(user_id).first(conn)?)
 }
 
+/// Users by id, in no particular order (missing ids are left out).
+pub fn find_many(conn: &mut DbConn, ids: &[i64]) -> StoreResult<Vec<UserRow>> {
+    Ok(users::table.filter(users::id.eq_any(ids)).load(conn)?)
+}
+
 /// By username or email, both compared ignoring case.
 pub fn find_by_login(conn: &mut DbConn, login: &str) -> StoreResult<Option<UserRow>> {
     let lower = login.to_lowercase();
