@@ -14,6 +14,8 @@ pub struct Metrics {
     pub ws_connections: IntGauge,
     pub events_fanned_out: IntCounter,
     pub fanout_seconds: prometheus::Histogram,
+    pub send_batch_size: prometheus::Histogram,
+    pub send_batch_seconds: prometheus::Histogram,
     pub db_pool: IntGaugeVec,
     pub redis_up: IntGauge,
 }
@@ -58,6 +60,24 @@ impl Metrics {
             ]),
         )
         .expect("metric");
+        let send_batch_size = prometheus::Histogram::with_opts(
+            HistogramOpts::new(
+                "send_batch_size",
+                "Sends written by one group-commit transaction",
+            )
+            .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0]),
+        )
+        .expect("metric");
+        let send_batch_seconds = prometheus::Histogram::with_opts(
+            HistogramOpts::new(
+                "send_batch_seconds",
+                "Time of one group-commit transaction, pool checkout and commit included",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+            ]),
+        )
+        .expect("metric");
         let db_pool = IntGaugeVec::new(
             Opts::new("db_pool_connections", "Database pool connections"),
             &["state"],
@@ -74,6 +94,8 @@ impl Metrics {
             Box::new(ws_connections.clone()),
             Box::new(events_fanned_out.clone()),
             Box::new(fanout_seconds.clone()),
+            Box::new(send_batch_size.clone()),
+            Box::new(send_batch_seconds.clone()),
             Box::new(db_pool.clone()),
             Box::new(redis_up.clone()),
         ] {
@@ -86,6 +108,8 @@ impl Metrics {
             ws_connections,
             events_fanned_out,
             fanout_seconds,
+            send_batch_size,
+            send_batch_seconds,
             db_pool,
             redis_up,
         }

@@ -851,6 +851,10 @@ async fn metrics_count_traffic_sockets_and_fan_out() {
     assert_eq!(value("parley_ws_connections "), 1.0);
     assert!(value("parley_events_fanned_out_total ") >= 1.0);
     assert!(value("parley_fanout_seconds_count ") >= 1.0);
+    // The one send went through the group commit alone.
+    assert_eq!(value("parley_send_batch_size_count "), 1.0);
+    assert_eq!(value("parley_send_batch_size_sum "), 1.0);
+    assert_eq!(value("parley_send_batch_seconds_count "), 1.0);
     assert!(value(r#"parley_db_pool_connections{state="open"}"#) >= 1.0);
     assert_eq!(value("parley_redis_up "), 0.0);
 }

@@ -323,12 +323,15 @@ async fn write_batches(state: AppState) {
         let (works, replies): (Vec<Work>, Vec<_>) =
             batch.into_iter().map(|p| (p.work, p.reply)).unzip();
         let works = std::sync::Arc::new(works);
+        state.metrics.send_batch_size.observe(works.len() as f64);
+        let timer = state.metrics.send_batch_seconds.start_timer();
         let written = {
             let works = works.clone();
             state
                 .db(move |conn| write_tx(conn, |conn| write_batch(conn, &works)))
                 .await
         };
+        timer.observe_duration();
         match written {
             Ok(steps) => {
                 // Committed: answer, then publish, in batch order (answering first lets a

@@ -123,10 +123,28 @@ pub fn find_by_client_ids(
     let authors: Vec<i64> = keys.iter().map(|k| k.0).collect();
     let ids: Vec<&str> = keys.iter().map(|k| k.1).collect();
     let wanted: std::collections::HashSet<(i64, &str)> = keys.iter().copied().collect();
-    let rows: Vec<MessageRow> = messages::table
-        .filter(messages::author_id.eq_any(&authors))
-        .filter(messages::client_msg_id.eq_any(&ids))
-        .load(conn)?;
+    let rows: Vec<MessageRow> = match conn {
+        // `author_id = ANY(..) AND client_msg_id = ANY(..)` probes the unique index once
+        // per combination (64 × 64 for a full batch); joining the pairs probes it once
+        // per pair.
+        DbConn::Postgres(pg) => {
+            use diesel::sql_types::{Array, BigInt, Text};
+            let pairs = diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "(messages.author_id, messages.client_msg_id) IN \
+                 (SELECT * FROM unnest(",
+            )
+            .bind::<Array<BigInt>, _>(&authors)
+            .sql(", ")
+            .bind::<Array<Text>, _>(&ids)
+            .sql("))");
+            messages::table.filter(pairs).load(pg)?
+        }
+        // In-process: the combinations cost microseconds.
+        DbConn::Sqlite(lite) => messages::table
+            .filter(messages::author_id.eq_any(&authors))
+            .filter(messages::client_msg_id.eq_any(&ids))
+            .load(lite)?,
+    };
     Ok(rows
         .into_iter()
         .filter_map(|row| {
