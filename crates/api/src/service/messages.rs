@@ -377,8 +377,14 @@ fn write_batch(conn: &mut DbConn, works: &[Work]) -> ApiResult<Vec<Step>> {
     keys.sort_unstable();
     keys.dedup();
     // A `client_msg_id` repeated within the batch must find its first send's row.
+    // Steps are large: collected into a Vec of unknown size they would be moved at
+    // every growth (a profile showed it).
+    let mut steps = Vec::with_capacity(works.len());
     if works.len() == 1 || keys.len() != repeats {
-        return works.iter().map(|w| send_tx(conn, w, &mut seen)).collect();
+        for work in works {
+            steps.push(send_tx(conn, work, &mut seen)?);
+        }
+        return Ok(steps);
     }
     let mut pairs: Vec<(i64, i64)> = works.iter().map(|w| (w.room_id, w.user_id)).collect();
     pairs.sort_unstable();
@@ -466,14 +472,13 @@ fn write_batch(conn: &mut DbConn, works: &[Work]) -> ApiResult<Vec<Step>> {
         .collect();
     events::append_framed(conn, &framed)?;
 
-    works
-        .iter()
-        .zip(written)
-        .map(|(w, done)| match done {
-            Some(done) => Ok(Ok(done)),
-            None => send_tx(conn, w, &mut seen),
-        })
-        .collect()
+    for (work, done) in works.iter().zip(written) {
+        steps.push(match done {
+            Some(done) => Ok(done),
+            None => send_tx(conn, work, &mut seen)?,
+        });
+    }
+    Ok(steps)
 }
 
 /// What one send did inside a (possibly shared) transaction: written (or, for a
