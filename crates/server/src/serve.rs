@@ -55,6 +55,9 @@ async fn serve(config: Config) -> Result<(), ServeError> {
         "state ready"
     );
     parley_api::gateway::start_dispatcher(&state);
+    state
+        .db
+        .spawn_wal_checkpointer(std::time::Duration::from_millis(250));
     let app_state = state.clone();
     let server = HttpServer::new(move || parley_api::app::build(app_state.clone()))
         // Small frames (an ack, then the sender's own `message.created`) must not wait

@@ -176,6 +176,33 @@ impl Db {
         self.pool.state()
     }
 
+    /// SQLite only: copies the write-ahead log back into the database from a thread of
+    /// its own every `every`. Without it the connection whose commit pushes the log past
+    /// 1,000 pages runs the checkpoint (and its fsync) inline, and with one writer that
+    /// stall holds up every send queued behind it. A `PASSIVE` checkpoint never waits for
+    /// readers or the writer. The thread lives as long as the process (a server's).
+    pub fn spawn_wal_checkpointer(&self, every: Duration) {
+        if self.backend != Backend::Sqlite {
+            return;
+        }
+        let pool = self.pool.clone();
+        let spawned = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(every);
+                    if let Ok(mut conn) = pool.get()
+                        && let Err(error) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    {
+                        tracing::warn!(%error, "WAL checkpoint failed");
+                    }
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::warn!(%error, "no WAL checkpoint thread: commits checkpoint inline");
+        }
+    }
+
     /// Round-trips to the database: the health check.
     pub fn ping(&self) -> StoreResult<()> {
         ping(&mut *self.get()?)

@@ -242,3 +242,41 @@ fn the_event_log_is_pruned_by_age_and_count(backend: Backend) {
     );
     assert_eq!(events::oldest_seq(&mut conn, room_id).unwrap(), None);
 }
+
+/// The checkpoint thread copies committed pages from the write-ahead log into the
+/// database file while the log is still far below SQLite's own 1,000-page threshold
+/// (without it, the file stays at its size after the migrations).
+#[test]
+fn sqlite_wal_is_checkpointed_in_the_background() {
+    use diesel::connection::SimpleConnection;
+    let test = TestDb::sqlite();
+    let db = test.migrated(2);
+    let path = test.url.trim_start_matches("sqlite://").to_owned();
+    {
+        // Start from a fully checkpointed file, then write ~800 KB (~200 pages, in one
+        // transaction) to the log.
+        let mut conn = db.get().unwrap();
+        conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE); CREATE TABLE filler (x BLOB)")
+            .unwrap();
+    }
+    let before = std::fs::metadata(&path).unwrap().len();
+    {
+        let mut conn = db.get().unwrap();
+        let inserts = "INSERT INTO filler VALUES (zeroblob(3000));".repeat(200);
+        conn.batch_execute(&format!("BEGIN; {inserts} COMMIT;"))
+            .unwrap();
+    }
+    assert!(
+        std::fs::metadata(&path).unwrap().len() < before + 100_000,
+        "checkpointed inline"
+    );
+    db.spawn_wal_checkpointer(std::time::Duration::from_millis(50));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::metadata(&path).unwrap().len() < before + 500_000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log was never checkpointed"
+        );
+        thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
