@@ -96,7 +96,35 @@ fn history(c: &mut Criterion) {
             b.iter(|| messages::page(&mut conn, room_id, Direction::After(1), 0, 50).unwrap())
         });
         group.finish();
+        tail(backend, n, &mut conn, room_id);
     }
+}
+
+/// Criterion reports the centre; the target is on the tail. Reads 2,000 pages at anchors
+/// spread over the whole room (a stride through it, so the pages are not all cached
+/// neighbours) and prints the latency percentiles.
+fn tail(backend: Backend, n: i64, conn: &mut DbConn, room_id: i64) {
+    const READS: i64 = 2_000;
+    let mut micros: Vec<u128> = (0..READS)
+        .map(|i| {
+            let anchor = 51 + (i * 7_919) % (n - 50).max(1);
+            let started = std::time::Instant::now();
+            let page = messages::page(conn, room_id, Direction::Before(anchor), 0, 50).unwrap();
+            assert_eq!(page.len(), 50.min(anchor as usize - 1));
+            started.elapsed().as_micros()
+        })
+        .collect();
+    micros.sort_unstable();
+    let at = |q: f64| micros[((micros.len() as f64 * q) as usize).min(micros.len() - 1)];
+    println!(
+        "history_{}_{n} tail: {READS} pages of 50 at anchors across the room: \
+         p50 {} µs, p99 {} µs, p99.9 {} µs, max {} µs",
+        backend.name(),
+        at(0.5),
+        at(0.99),
+        at(0.999),
+        micros[micros.len() - 1]
+    );
 }
 
 criterion_group! {
