@@ -4,7 +4,7 @@
 //! gap to fill, and then the gap is read from the room's event log. Frames are shared
 //! bytes, handed to every recipient's bounded queue; no lock is held while sending.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -42,10 +42,7 @@ pub struct ConnHandle {
     pub id: ConnId,
     pub user_id: i64,
     pub session_id: i64,
-    tx: mpsc::Sender<Outbound>,
-    queued_bytes: Arc<AtomicUsize>,
-    max_bytes: usize,
-    kill: Arc<Kill>,
+    queue: Arc<ConnQueue>,
     /// Opened with the `presence.batch` capability.
     presence_batch: bool,
 }
@@ -57,6 +54,79 @@ pub struct Kill {
     pub notify: Notify,
 }
 
+/// Frames a drained queue keeps room for; a burst's larger buffer is given back.
+const QUEUE_KEEP: usize = 8;
+
+/// One socket's outbound queue, shared by the hub's handle and the socket's inbox:
+/// bounded in frames and in bytes, and allocating nothing until a frame is queued (a
+/// tokio channel took ~2 KiB per socket at creation, idle or not). One allocation holds
+/// the queue, its byte count and the close request.
+pub struct ConnQueue {
+    items: Mutex<Items>,
+    ready: Notify,
+    max_frames: usize,
+    max_bytes: usize,
+    /// Bytes of the frames queued and not yet written.
+    pub queued_bytes: AtomicUsize,
+    pub kill: Kill,
+}
+
+#[derive(Default)]
+struct Items {
+    frames: VecDeque<Outbound>,
+    /// The socket task is gone: nothing is queued any more.
+    closed: bool,
+}
+
+impl ConnQueue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Items> {
+        self.items.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues `item` (`len` bytes) unless the queue is full or closed.
+    fn try_push(&self, item: Outbound, len: usize) -> bool {
+        {
+            let mut items = self.lock();
+            if items.closed || items.frames.len() >= self.max_frames {
+                return false;
+            }
+            items.frames.push_back(item);
+            // Counted before the socket task can take it, so the count never underflows.
+            self.queued_bytes.fetch_add(len, Ordering::Relaxed);
+        }
+        self.ready.notify_one();
+        true
+    }
+
+    /// The next item, if one is queued.
+    pub fn try_recv(&self) -> Option<Outbound> {
+        let mut items = self.lock();
+        let item = items.frames.pop_front();
+        if items.frames.is_empty() && items.frames.capacity() > QUEUE_KEEP {
+            items.frames = VecDeque::new();
+        }
+        item
+    }
+
+    /// Waits for the next item. Cancel-safe: an item is taken only when answered.
+    pub async fn recv(&self) -> Outbound {
+        loop {
+            // A push between this check and the wait leaves a permit: no wake-up is lost.
+            if let Some(item) = self.try_recv() {
+                return item;
+            }
+            self.ready.notified().await;
+        }
+    }
+
+    /// Accounts a frame as written.
+    pub fn sent(&self, item: &Outbound) {
+        if let Outbound::Room { frame, .. } | Outbound::Frame(frame) = item {
+            self.queued_bytes.fetch_sub(frame.len(), Ordering::Relaxed);
+        }
+    }
+}
+
 impl ConnHandle {
     /// Queues a frame; a full queue (by count or bytes) closes the socket with 4008
     /// instead of growing memory. Ephemeral frames are simply dropped when full.
@@ -65,44 +135,49 @@ impl ConnHandle {
             Outbound::Room { frame, .. } | Outbound::Frame(frame) => frame.len(),
             _ => 0,
         };
-        let over = self.queued_bytes.load(Ordering::Relaxed) + len > self.max_bytes;
+        let over = self.queue.queued_bytes.load(Ordering::Relaxed) + len > self.queue.max_bytes;
         if over && droppable {
             return;
         }
-        if over || self.tx.try_send(item).is_err() {
+        if over || !self.queue.try_push(item, len) {
             if !droppable {
                 self.close(4008);
             }
-            return;
         }
-        self.queued_bytes.fetch_add(len, Ordering::Relaxed);
     }
 
     pub fn close(&self, code: u16) {
-        if self
-            .kill
+        let kill = &self.queue.kill;
+        if kill
             .code
             .compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok()
         {
-            self.kill.notify.notify_one();
+            kill.notify.notify_one();
         }
     }
 }
 
-/// The receiving side, owned by the socket task.
+/// The receiving side, owned by the socket task: the queue's `recv`, `sent`,
+/// `queued_bytes` and `kill`.
 pub struct ConnInbox {
-    pub rx: mpsc::Receiver<Outbound>,
-    pub queued_bytes: Arc<AtomicUsize>,
-    pub kill: Arc<Kill>,
+    queue: Arc<ConnQueue>,
 }
 
-impl ConnInbox {
-    /// Accounts a frame as written.
-    pub fn sent(&self, item: &Outbound) {
-        if let Outbound::Room { frame, .. } | Outbound::Frame(frame) = item {
-            self.queued_bytes.fetch_sub(frame.len(), Ordering::Relaxed);
-        }
+impl std::ops::Deref for ConnInbox {
+    type Target = ConnQueue;
+
+    fn deref(&self) -> &ConnQueue {
+        &self.queue
+    }
+}
+
+impl Drop for ConnInbox {
+    /// Frees what is still queued; handles the hub still holds queue nothing more.
+    fn drop(&mut self) {
+        let mut items = self.queue.lock();
+        items.closed = true;
+        items.frames = VecDeque::new();
     }
 }
 
@@ -230,17 +305,19 @@ impl Hub {
         rooms: &[(i64, i64)],
         presence_batch: bool,
     ) -> (ConnHandle, ConnInbox) {
-        let (tx, rx) = mpsc::channel(self.queue_frames);
-        let queued_bytes = Arc::new(AtomicUsize::new(0));
-        let kill = Arc::new(Kill::default());
+        let queue = Arc::new(ConnQueue {
+            items: Mutex::default(),
+            ready: Notify::new(),
+            max_frames: self.queue_frames,
+            max_bytes: self.queue_bytes,
+            queued_bytes: AtomicUsize::new(0),
+            kill: Kill::default(),
+        });
         let handle = ConnHandle {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             user_id,
             session_id,
-            tx,
-            queued_bytes: queued_bytes.clone(),
-            max_bytes: self.queue_bytes,
-            kill: kill.clone(),
+            queue: queue.clone(),
             presence_batch,
         };
         let mut changes = Vec::new();
@@ -267,14 +344,7 @@ impl Hub {
             // Catch up whatever was published between reading `last` and listening.
             self.schedule_fill(room_id, Duration::ZERO);
         }
-        (
-            handle,
-            ConnInbox {
-                rx,
-                queued_bytes,
-                kill,
-            },
-        )
+        (handle, ConnInbox { queue })
     }
 
     /// Adds a connection to a room slot; true when the slot is new.
