@@ -183,6 +183,9 @@ impl Drop for ConnInbox {
 
 struct RoomSlot {
     conns: HashSet<ConnId>,
+    /// How many of `conns` take the contract's presence frames (no `presence.batch`):
+    /// a presence frame meant only for one kind skips the rooms holding none of it.
+    plain: usize,
     last: i64,
     pending: BTreeMap<i64, (ByteString, RoomEffect)>,
     filling: bool,
@@ -354,12 +357,19 @@ impl Hub {
             created = true;
             RoomSlot {
                 conns: HashSet::new(),
+                plain: 0,
                 last,
                 pending: BTreeMap::new(),
                 filling: false,
             }
         });
-        slot.conns.insert(conn);
+        let plain = inner
+            .conns
+            .get(&conn)
+            .is_some_and(|(h, _)| !h.presence_batch);
+        if slot.conns.insert(conn) && plain {
+            slot.plain += 1;
+        }
         if let Some((_, rooms)) = inner.conns.get_mut(&conn) {
             rooms.insert(room_id);
         }
@@ -368,11 +378,27 @@ impl Hub {
 
     /// Removes a connection from a room; answers the interest change if the room emptied.
     fn detach(inner: &mut Inner, conn: ConnId, room_id: i64) -> Option<Interest> {
-        if let Some((_, rooms)) = inner.conns.get_mut(&conn) {
-            rooms.remove(&room_id);
-        }
+        let plain = match inner.conns.get_mut(&conn) {
+            Some((handle, rooms)) => {
+                rooms.remove(&room_id);
+                !handle.presence_batch
+            }
+            None => false,
+        };
+        Self::detach_from_slot(inner, conn, room_id, plain)
+    }
+
+    /// `detach`'s part on the room's side (also for a connection already unregistered).
+    fn detach_from_slot(
+        inner: &mut Inner,
+        conn: ConnId,
+        room_id: i64,
+        plain: bool,
+    ) -> Option<Interest> {
         let slot = inner.rooms.get_mut(&room_id)?;
-        slot.conns.remove(&conn);
+        if slot.conns.remove(&conn) && plain {
+            slot.plain -= 1;
+        }
         if slot.conns.is_empty() {
             inner.rooms.remove(&room_id);
             return Some(Interest::Room(room_id, false));
@@ -388,7 +414,12 @@ impl Hub {
                 return;
             };
             for room_id in rooms {
-                changes.extend(Self::detach(&mut inner, conn, room_id));
+                changes.extend(Self::detach_from_slot(
+                    &mut inner,
+                    conn,
+                    room_id,
+                    !handle.presence_batch,
+                ));
             }
             if let Some(users) = inner.users.get_mut(&handle.user_id) {
                 users.remove(&conn);
@@ -416,15 +447,8 @@ impl Hub {
                 audience,
             } => {
                 let frame = ByteString::from(&**frame);
-                for handle in self.room_conns(*room_id) {
-                    let wanted = match audience {
-                        Audience::Everyone => true,
-                        Audience::PresenceBatch => handle.presence_batch,
-                        Audience::PlainPresence => !handle.presence_batch,
-                    };
-                    if wanted {
-                        handle.push(Outbound::Frame(frame.clone()), true);
-                    }
+                for handle in self.room_audience(*room_id, *audience) {
+                    handle.push(Outbound::Frame(frame.clone()), true);
                 }
             }
             BusEvent::User { user_ids, frame } => {
@@ -458,14 +482,31 @@ impl Hub {
         }
     }
 
-    fn room_conns(&self, room_id: i64) -> Vec<ConnHandle> {
+    /// The room's sockets an ephemeral frame is for. A presence burst sends each room a
+    /// frame per changed user for the sockets without `presence.batch`: a room without
+    /// such sockets is skipped whole, and only the wanted handles are cloned.
+    fn room_audience(&self, room_id: i64, audience: Audience) -> Vec<ConnHandle> {
         let inner = self.lock();
         let Some(slot) = inner.rooms.get(&room_id) else {
             return Vec::new();
         };
+        let none = match audience {
+            Audience::Everyone => false,
+            Audience::PresenceBatch => slot.plain == slot.conns.len(),
+            Audience::PlainPresence => slot.plain == 0,
+        };
+        if none {
+            return Vec::new();
+        }
         slot.conns
             .iter()
-            .filter_map(|c| inner.conns.get(c).map(|(h, _)| h.clone()))
+            .filter_map(|c| inner.conns.get(c).map(|(h, _)| h))
+            .filter(|h| match audience {
+                Audience::Everyone => true,
+                Audience::PresenceBatch => h.presence_batch,
+                Audience::PlainPresence => !h.presence_batch,
+            })
+            .cloned()
             .collect()
     }
 
