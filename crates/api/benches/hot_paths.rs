@@ -105,8 +105,8 @@ fn fanout_1000(c: &mut Criterion) {
                     let started = Instant::now();
                     hub.dispatch(&event);
                     spent += started.elapsed();
-                    for inbox in &mut inboxes {
-                        while let Ok(item) = inbox.rx.try_recv() {
+                    for inbox in &inboxes {
+                        while let Some(item) = inbox.try_recv() {
                             inbox.sent(&item);
                         }
                     }

@@ -221,7 +221,7 @@ pub async fn run(
         presence_batch,
     ))
     .await;
-    let Some((mut socket, mut inbox)) = opened else {
+    let Some((mut socket, inbox)) = opened else {
         return;
     };
     let gateway = &socket.state.settings.gateway;
@@ -231,25 +231,24 @@ pub async fn run(
     // Serve until either side ends it.
     ping.tick().await;
     let mut last_heard = Instant::now();
-    let kill = inbox.kill.clone();
+    let kill = &inbox.kill;
     let close_code: u16 = loop {
         tokio::select! {
             biased;
             _ = kill.notify.notified() => break kill.code.load(Ordering::SeqCst),
             // Answers before deliveries: a sender's ack, ready first, goes out first.
             Some((reply_to, sent)) = socket.in_flight.next(), if !socket.in_flight.is_empty() => {
-                match unless_killed(&kill, Box::pin(socket.answer_send(reply_to, sent))).await {
+                match unless_killed(kill, Box::pin(socket.answer_send(reply_to, sent))).await {
                     Err(code) => break code,
                     Ok(Err(())) => break 1006,
                     Ok(Ok(())) => {}
                 }
             }
-            item = inbox.rx.recv() => {
-                let Some(item) = item else { break 1011 };
+            item = inbox.recv() => {
                 inbox.sent(&item);
                 // A client that stopped reading blocks this write; the hub's 4008 must
                 // still end the task rather than leave it parked on the socket.
-                match unless_killed(&kill, socket.deliver(item)).await {
+                match unless_killed(kill, socket.deliver(item)).await {
                     Err(code) => break code,
                     Ok(Err(())) => break 1006,
                     Ok(Ok(())) => {}
@@ -261,7 +260,7 @@ pub async fn run(
                     None => std::future::pending().await,
                 }
             }, if socket.replay.is_some() => {
-                match unless_killed(&kill, Box::pin(socket.replayed(batch))).await {
+                match unless_killed(kill, Box::pin(socket.replayed(batch))).await {
                     Err(code) => break code,
                     Ok(Err(())) => break 1006,
                     Ok(Ok(())) => {}
@@ -294,7 +293,7 @@ pub async fn run(
                 if last_heard.elapsed() > pong_deadline {
                     break 1001;
                 }
-                match unless_killed(&kill, socket.session.ping(b"")).await {
+                match unless_killed(kill, socket.session.ping(b"")).await {
                     Err(code) => break code,
                     Ok(Err(_)) => break 1006,
                     Ok(Ok(())) => {}

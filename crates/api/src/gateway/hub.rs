@@ -4,7 +4,7 @@
 //! gap to fill, and then the gap is read from the room's event log. Frames are shared
 //! bytes, handed to every recipient's bounded queue; no lock is held while sending.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -42,10 +42,7 @@ pub struct ConnHandle {
     pub id: ConnId,
     pub user_id: i64,
     pub session_id: i64,
-    tx: mpsc::Sender<Outbound>,
-    queued_bytes: Arc<AtomicUsize>,
-    max_bytes: usize,
-    kill: Arc<Kill>,
+    queue: Arc<ConnQueue>,
     /// Opened with the `presence.batch` capability.
     presence_batch: bool,
 }
@@ -57,47 +54,71 @@ pub struct Kill {
     pub notify: Notify,
 }
 
-impl ConnHandle {
-    /// Queues a frame; a full queue (by count or bytes) closes the socket with 4008
-    /// instead of growing memory. Ephemeral frames are simply dropped when full.
-    fn push(&self, item: Outbound, droppable: bool) {
-        let len = match &item {
-            Outbound::Room { frame, .. } | Outbound::Frame(frame) => frame.len(),
-            _ => 0,
-        };
-        let over = self.queued_bytes.load(Ordering::Relaxed) + len > self.max_bytes;
-        if over && droppable {
-            return;
-        }
-        if over || self.tx.try_send(item).is_err() {
-            if !droppable {
-                self.close(4008);
-            }
-            return;
-        }
-        self.queued_bytes.fetch_add(len, Ordering::Relaxed);
+/// Frames a drained queue keeps room for; a burst's larger buffer is given back.
+const QUEUE_KEEP: usize = 8;
+
+/// One socket's outbound queue, shared by the hub's handle and the socket's inbox:
+/// bounded in frames and in bytes, and allocating nothing until a frame is queued (a
+/// tokio channel took ~2 KiB per socket at creation, idle or not). One allocation holds
+/// the queue, its byte count and the close request.
+pub struct ConnQueue {
+    items: Mutex<Items>,
+    ready: Notify,
+    max_frames: usize,
+    max_bytes: usize,
+    /// Bytes of the frames queued and not yet written.
+    pub queued_bytes: AtomicUsize,
+    pub kill: Kill,
+}
+
+#[derive(Default)]
+struct Items {
+    frames: VecDeque<Outbound>,
+    /// The socket task is gone: nothing is queued any more.
+    closed: bool,
+}
+
+impl ConnQueue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Items> {
+        self.items.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn close(&self, code: u16) {
-        if self
-            .kill
-            .code
-            .compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst)
-            .is_ok()
+    /// Queues `item` (`len` bytes) unless the queue is full or closed.
+    fn try_push(&self, item: Outbound, len: usize) -> bool {
         {
-            self.kill.notify.notify_one();
+            let mut items = self.lock();
+            if items.closed || items.frames.len() >= self.max_frames {
+                return false;
+            }
+            items.frames.push_back(item);
+            // Counted before the socket task can take it, so the count never underflows.
+            self.queued_bytes.fetch_add(len, Ordering::Relaxed);
+        }
+        self.ready.notify_one();
+        true
+    }
+
+    /// The next item, if one is queued.
+    pub fn try_recv(&self) -> Option<Outbound> {
+        let mut items = self.lock();
+        let item = items.frames.pop_front();
+        if items.frames.is_empty() && items.frames.capacity() > QUEUE_KEEP {
+            items.frames = VecDeque::new();
+        }
+        item
+    }
+
+    /// Waits for the next item. Cancel-safe: an item is taken only when answered.
+    pub async fn recv(&self) -> Outbound {
+        loop {
+            // A push between this check and the wait leaves a permit: no wake-up is lost.
+            if let Some(item) = self.try_recv() {
+                return item;
+            }
+            self.ready.notified().await;
         }
     }
-}
 
-/// The receiving side, owned by the socket task.
-pub struct ConnInbox {
-    pub rx: mpsc::Receiver<Outbound>,
-    pub queued_bytes: Arc<AtomicUsize>,
-    pub kill: Arc<Kill>,
-}
-
-impl ConnInbox {
     /// Accounts a frame as written.
     pub fn sent(&self, item: &Outbound) {
         if let Outbound::Room { frame, .. } | Outbound::Frame(frame) = item {
@@ -106,8 +127,65 @@ impl ConnInbox {
     }
 }
 
+impl ConnHandle {
+    /// Queues a frame; a full queue (by count or bytes) closes the socket with 4008
+    /// instead of growing memory. Ephemeral frames are simply dropped when full.
+    fn push(&self, item: Outbound, droppable: bool) {
+        let len = match &item {
+            Outbound::Room { frame, .. } | Outbound::Frame(frame) => frame.len(),
+            _ => 0,
+        };
+        let over = self.queue.queued_bytes.load(Ordering::Relaxed) + len > self.queue.max_bytes;
+        if over && droppable {
+            return;
+        }
+        if over || !self.queue.try_push(item, len) {
+            if !droppable {
+                self.close(4008);
+            }
+        }
+    }
+
+    pub fn close(&self, code: u16) {
+        let kill = &self.queue.kill;
+        if kill
+            .code
+            .compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            kill.notify.notify_one();
+        }
+    }
+}
+
+/// The receiving side, owned by the socket task: the queue's `recv`, `sent`,
+/// `queued_bytes` and `kill`.
+pub struct ConnInbox {
+    queue: Arc<ConnQueue>,
+}
+
+impl std::ops::Deref for ConnInbox {
+    type Target = ConnQueue;
+
+    fn deref(&self) -> &ConnQueue {
+        &self.queue
+    }
+}
+
+impl Drop for ConnInbox {
+    /// Frees what is still queued; handles the hub still holds queue nothing more.
+    fn drop(&mut self) {
+        let mut items = self.queue.lock();
+        items.closed = true;
+        items.frames = VecDeque::new();
+    }
+}
+
 struct RoomSlot {
     conns: HashSet<ConnId>,
+    /// How many of `conns` take the contract's presence frames (no `presence.batch`):
+    /// a presence frame meant only for one kind skips the rooms holding none of it.
+    plain: usize,
     last: i64,
     pending: BTreeMap<i64, (ByteString, RoomEffect)>,
     filling: bool,
@@ -230,17 +308,19 @@ impl Hub {
         rooms: &[(i64, i64)],
         presence_batch: bool,
     ) -> (ConnHandle, ConnInbox) {
-        let (tx, rx) = mpsc::channel(self.queue_frames);
-        let queued_bytes = Arc::new(AtomicUsize::new(0));
-        let kill = Arc::new(Kill::default());
+        let queue = Arc::new(ConnQueue {
+            items: Mutex::default(),
+            ready: Notify::new(),
+            max_frames: self.queue_frames,
+            max_bytes: self.queue_bytes,
+            queued_bytes: AtomicUsize::new(0),
+            kill: Kill::default(),
+        });
         let handle = ConnHandle {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             user_id,
             session_id,
-            tx,
-            queued_bytes: queued_bytes.clone(),
-            max_bytes: self.queue_bytes,
-            kill: kill.clone(),
+            queue: queue.clone(),
             presence_batch,
         };
         let mut changes = Vec::new();
@@ -267,14 +347,7 @@ impl Hub {
             // Catch up whatever was published between reading `last` and listening.
             self.schedule_fill(room_id, Duration::ZERO);
         }
-        (
-            handle,
-            ConnInbox {
-                rx,
-                queued_bytes,
-                kill,
-            },
-        )
+        (handle, ConnInbox { queue })
     }
 
     /// Adds a connection to a room slot; true when the slot is new.
@@ -284,12 +357,19 @@ impl Hub {
             created = true;
             RoomSlot {
                 conns: HashSet::new(),
+                plain: 0,
                 last,
                 pending: BTreeMap::new(),
                 filling: false,
             }
         });
-        slot.conns.insert(conn);
+        let plain = inner
+            .conns
+            .get(&conn)
+            .is_some_and(|(h, _)| !h.presence_batch);
+        if slot.conns.insert(conn) && plain {
+            slot.plain += 1;
+        }
         if let Some((_, rooms)) = inner.conns.get_mut(&conn) {
             rooms.insert(room_id);
         }
@@ -298,11 +378,27 @@ impl Hub {
 
     /// Removes a connection from a room; answers the interest change if the room emptied.
     fn detach(inner: &mut Inner, conn: ConnId, room_id: i64) -> Option<Interest> {
-        if let Some((_, rooms)) = inner.conns.get_mut(&conn) {
-            rooms.remove(&room_id);
-        }
+        let plain = match inner.conns.get_mut(&conn) {
+            Some((handle, rooms)) => {
+                rooms.remove(&room_id);
+                !handle.presence_batch
+            }
+            None => false,
+        };
+        Self::detach_from_slot(inner, conn, room_id, plain)
+    }
+
+    /// `detach`'s part on the room's side (also for a connection already unregistered).
+    fn detach_from_slot(
+        inner: &mut Inner,
+        conn: ConnId,
+        room_id: i64,
+        plain: bool,
+    ) -> Option<Interest> {
         let slot = inner.rooms.get_mut(&room_id)?;
-        slot.conns.remove(&conn);
+        if slot.conns.remove(&conn) && plain {
+            slot.plain -= 1;
+        }
         if slot.conns.is_empty() {
             inner.rooms.remove(&room_id);
             return Some(Interest::Room(room_id, false));
@@ -318,7 +414,12 @@ impl Hub {
                 return;
             };
             for room_id in rooms {
-                changes.extend(Self::detach(&mut inner, conn, room_id));
+                changes.extend(Self::detach_from_slot(
+                    &mut inner,
+                    conn,
+                    room_id,
+                    !handle.presence_batch,
+                ));
             }
             if let Some(users) = inner.users.get_mut(&handle.user_id) {
                 users.remove(&conn);
@@ -346,15 +447,8 @@ impl Hub {
                 audience,
             } => {
                 let frame = ByteString::from(&**frame);
-                for handle in self.room_conns(*room_id) {
-                    let wanted = match audience {
-                        Audience::Everyone => true,
-                        Audience::PresenceBatch => handle.presence_batch,
-                        Audience::PlainPresence => !handle.presence_batch,
-                    };
-                    if wanted {
-                        handle.push(Outbound::Frame(frame.clone()), true);
-                    }
+                for handle in self.room_audience(*room_id, *audience) {
+                    handle.push(Outbound::Frame(frame.clone()), true);
                 }
             }
             BusEvent::User { user_ids, frame } => {
@@ -388,14 +482,31 @@ impl Hub {
         }
     }
 
-    fn room_conns(&self, room_id: i64) -> Vec<ConnHandle> {
+    /// The room's sockets an ephemeral frame is for. A presence burst sends each room a
+    /// frame per changed user for the sockets without `presence.batch`: a room without
+    /// such sockets is skipped whole, and only the wanted handles are cloned.
+    fn room_audience(&self, room_id: i64, audience: Audience) -> Vec<ConnHandle> {
         let inner = self.lock();
         let Some(slot) = inner.rooms.get(&room_id) else {
             return Vec::new();
         };
+        let none = match audience {
+            Audience::Everyone => false,
+            Audience::PresenceBatch => slot.plain == slot.conns.len(),
+            Audience::PlainPresence => slot.plain == 0,
+        };
+        if none {
+            return Vec::new();
+        }
         slot.conns
             .iter()
-            .filter_map(|c| inner.conns.get(c).map(|(h, _)| h.clone()))
+            .filter_map(|c| inner.conns.get(c).map(|(h, _)| h))
+            .filter(|h| match audience {
+                Audience::Everyone => true,
+                Audience::PresenceBatch => h.presence_batch,
+                Audience::PlainPresence => !h.presence_batch,
+            })
+            .cloned()
             .collect()
     }
 
