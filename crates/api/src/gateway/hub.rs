@@ -139,10 +139,8 @@ impl ConnHandle {
         if over && droppable {
             return;
         }
-        if over || !self.queue.try_push(item, len) {
-            if !droppable {
-                self.close(4008);
-            }
+        if (over || !self.queue.try_push(item, len)) && !droppable {
+            self.close(4008);
         }
     }
 
