@@ -101,17 +101,17 @@ struct Socket {
 async fn open(
     state: AppState,
     mut session: Session,
-    stream: &mut MessageStream,
+    mut stream: MessageStream,
     header_token: Option<String>,
     presence_batch: bool,
-) -> Option<(Socket, super::hub::ConnInbox)> {
+) -> Option<(Socket, super::hub::ConnInbox, MessageStream)> {
     let gateway = &state.settings.gateway;
     // 1. Authenticate: the upgrade's header, or a first `auth` frame within the deadline.
     let (token, resume) = match header_token {
         Some(token) => (token, HashMap::new()),
         None => {
             let deadline = Duration::from_secs(gateway.auth_timeout_secs);
-            match actix_web::rt::time::timeout(deadline, first_auth_frame(stream)).await {
+            match actix_web::rt::time::timeout(deadline, first_auth_frame(&mut stream)).await {
                 Ok(Some(found)) => found,
                 Ok(None) => {
                     let _ =
@@ -199,126 +199,136 @@ async fn open(
     for (room, last) in resume {
         socket.resume(room, last);
     }
-    Some((socket, inbox))
+    Some((socket, inbox, stream))
 }
 
 /// Serves one socket from its upgrade to its close.
-pub async fn run(
+///
+/// The socket task lives as long as the socket, and its future's size is memory per
+/// socket. Setup (token, database, Redis) is boxed before the task's future is built, so
+/// the task keeps neither it nor its arguments; the rarer handlers below are boxed while
+/// they run, so an idle socket keeps only the serving loop's state.
+pub fn run(
     state: AppState,
     session: Session,
-    mut stream: MessageStream,
+    stream: MessageStream,
     header_token: Option<String>,
     presence_batch: bool,
-) {
-    // The socket task lives as long as the socket, and its future's size is memory per
-    // socket: setup (token, database, Redis) and the rarer handlers below are boxed, so
-    // an idle socket keeps only the serving loop's state.
-    let opened = Box::pin(open(
-        state,
-        session,
-        &mut stream,
-        header_token,
-        presence_batch,
-    ))
-    .await;
-    let Some((mut socket, inbox)) = opened else {
-        return;
-    };
-    let gateway = &socket.state.settings.gateway;
-    let mut ping =
-        actix_web::rt::time::interval(Duration::from_secs(gateway.ping_interval_secs.max(1)));
-    let pong_deadline = Duration::from_secs(gateway.ping_interval_secs + gateway.pong_timeout_secs);
-    // Serve until either side ends it.
-    ping.tick().await;
-    let mut last_heard = Instant::now();
-    let kill = &inbox.kill;
-    let close_code: u16 = loop {
-        tokio::select! {
-            biased;
-            _ = kill.notify.notified() => break kill.code.load(Ordering::SeqCst),
-            // Answers before deliveries: a sender's ack, ready first, goes out first.
-            Some((reply_to, sent)) = socket.in_flight.next(), if !socket.in_flight.is_empty() => {
-                match unless_killed(kill, Box::pin(socket.answer_send(reply_to, sent))).await {
-                    Err(code) => break code,
-                    Ok(Err(())) => break 1006,
-                    Ok(Ok(())) => {}
-                }
-            }
-            item = inbox.recv() => {
-                // What else is queued goes out in the same turn (up to DRAIN_BURST): one
-                // wake-up and one pass through this select for a burst, not one per frame.
-                let mut item = item;
-                let mut written = 0;
-                let ended = loop {
-                    inbox.sent(&item);
-                    // A client that stopped reading blocks this write; the hub's 4008
-                    // must still end the task rather than leave it parked on the socket.
-                    match unless_killed(kill, socket.deliver(item)).await {
-                        Err(code) => break Some(code),
-                        Ok(Err(())) => break Some(1006),
+) -> impl Future<Output = ()> {
+    let setup = Box::pin(open(state, session, stream, header_token, presence_batch));
+    // One future for the whole socket, arguments moved into locals (not a second async
+    // fn, whose arguments its state would keep twice).
+    async move {
+        let Some((mut socket, inbox, mut stream)) = setup.await else {
+            return;
+        };
+        let gateway = &socket.state.settings.gateway;
+        let mut ping =
+            actix_web::rt::time::interval(Duration::from_secs(gateway.ping_interval_secs.max(1)));
+        let pong_deadline =
+            Duration::from_secs(gateway.ping_interval_secs + gateway.pong_timeout_secs);
+        // Serve until either side ends it.
+        ping.tick().await;
+        let mut last_heard = Instant::now();
+        let kill = &inbox.kill;
+        let close_code: u16 = loop {
+            tokio::select! {
+                biased;
+                _ = kill.notify.notified() => break kill.code.load(Ordering::SeqCst),
+                // Answers before deliveries: a sender's ack, ready first, goes out first.
+                Some((reply_to, sent)) = socket.in_flight.next(), if !socket.in_flight.is_empty() => {
+                    match unless_killed(kill, Box::pin(socket.answer_send(reply_to, sent))).await {
+                        Err(code) => break code,
+                        Ok(Err(())) => break 1006,
                         Ok(Ok(())) => {}
                     }
-                    written += 1;
-                    if written == DRAIN_BURST {
-                        break None; // the rest on the next turn (`recv` looks first)
-                    }
-                    match inbox.try_recv() {
-                        Some(next) => item = next,
-                        None => break None,
-                    }
-                };
-                if let Some(code) = ended {
-                    break code;
                 }
-            }
-            Some(batch) = async {
-                match socket.replay.as_mut() {
-                    Some((_, rx)) => rx.recv().await,
-                    None => std::future::pending().await,
-                }
-            }, if socket.replay.is_some() => {
-                match unless_killed(kill, Box::pin(socket.replayed(batch))).await {
-                    Err(code) => break code,
-                    Ok(Err(())) => break 1006,
-                    Ok(Ok(())) => {}
-                }
-            }
-            msg = stream.next(), if socket.in_flight.len() < MAX_SENDS_IN_FLIGHT => {
-                last_heard = Instant::now();
-                match msg {
-                    Some(Ok(Message::Text(text))) => match Box::pin(socket.on_frame(&text)).await {
-                        Ok(None) => {}
-                        Ok(Some(code)) => break code,
-                        Err(()) => break 1006,
-                    },
-                    Some(Ok(Message::Ping(bytes))) => {
-                        if socket.session.pong(&bytes).await.is_err() {
-                            break 1006;
+                item = inbox.recv() => {
+                    // What else is queued goes out in the same turn (up to DRAIN_BURST):
+                    // one wake-up and one pass through this select for a burst, not one
+                    // per frame.
+                    let mut item = item;
+                    let mut written = 0;
+                    let ended = loop {
+                        inbox.sent(&item);
+                        // A client that stopped reading blocks this write; the hub's 4008
+                        // must still end the task rather than leave it parked on the
+                        // socket. A live frame is written in place; the rest (held back
+                        // behind a replay, joins, leaves) is boxed, as its future is larger
+                        // than the loop's own state.
+                        let outcome = match socket.live_frame(item) {
+                            Ok(frame) => unless_killed(kill, socket.session.text(frame))
+                                .await
+                                .map(|w| w.map_err(|_| ())),
+                            Err(item) => unless_killed(kill, Box::pin(socket.deliver(item))).await,
+                        };
+                        match outcome {
+                            Err(code) => break Some(code),
+                            Ok(Err(())) => break Some(1006),
+                            Ok(Ok(())) => {}
                         }
+                        written += 1;
+                        if written == DRAIN_BURST {
+                            break None; // the rest on the next turn (`recv` looks first)
+                        }
+                        match inbox.try_recv() {
+                            Some(next) => item = next,
+                            None => break None,
+                        }
+                    };
+                    if let Some(code) = ended {
+                        break code;
                     }
-                    Some(Ok(Message::Pong(_))) => {}
-                    Some(Ok(Message::Binary(_))) => {
-                        let _ = Box::pin(send_error(&mut socket.session, "bad_request", "frames are JSON text", None)).await;
+                }
+                Some(batch) = async {
+                    match socket.replay.as_mut() {
+                        Some((_, rx)) => rx.recv().await,
+                        None => std::future::pending().await,
                     }
-                    Some(Ok(Message::Close(_))) | None => break 1000,
-                    Some(Ok(_)) => {}
-                    Some(Err(ProtocolError::Overflow)) => break 1009,
-                    Some(Err(_)) => break 1002,
+                }, if socket.replay.is_some() => {
+                    match unless_killed(kill, Box::pin(socket.replayed(batch))).await {
+                        Err(code) => break code,
+                        Ok(Err(())) => break 1006,
+                        Ok(Ok(())) => {}
+                    }
+                }
+                msg = stream.next(), if socket.in_flight.len() < MAX_SENDS_IN_FLIGHT => {
+                    last_heard = Instant::now();
+                    match msg {
+                        Some(Ok(Message::Text(text))) => match Box::pin(socket.on_frame(&text)).await {
+                            Ok(None) => {}
+                            Ok(Some(code)) => break code,
+                            Err(()) => break 1006,
+                        },
+                        Some(Ok(Message::Ping(bytes))) => {
+                            if Box::pin(socket.session.pong(&bytes)).await.is_err() {
+                                break 1006;
+                            }
+                        }
+                        Some(Ok(Message::Pong(_))) => {}
+                        Some(Ok(Message::Binary(_))) => {
+                            let _ = Box::pin(send_error(&mut socket.session, "bad_request", "frames are JSON text", None)).await;
+                        }
+                        Some(Ok(Message::Close(_))) | None => break 1000,
+                        Some(Ok(_)) => {}
+                        Some(Err(ProtocolError::Overflow)) => break 1009,
+                        Some(Err(_)) => break 1002,
+                    }
+                }
+                _ = ping.tick() => {
+                    if last_heard.elapsed() > pong_deadline {
+                        break 1001;
+                    }
+                    match unless_killed(kill, Box::pin(socket.session.ping(b""))).await {
+                        Err(code) => break code,
+                        Ok(Err(_)) => break 1006,
+                        Ok(Ok(())) => {}
+                    }
                 }
             }
-            _ = ping.tick() => {
-                if last_heard.elapsed() > pong_deadline {
-                    break 1001;
-                }
-                match unless_killed(kill, socket.session.ping(b"")).await {
-                    Err(code) => break code,
-                    Ok(Err(_)) => break 1006,
-                    Ok(Ok(())) => {}
-                }
-            }
-        }
-    };
-    Box::pin(finish(socket, close_code)).await;
+        };
+        Box::pin(finish(socket, close_code)).await;
+    }
 }
 
 /// How long a closing socket waits for the outcomes of its sends still in flight.
@@ -444,6 +454,30 @@ async fn close(session: Session, code: u16, reason: &str) {
 }
 
 impl Socket {
+    /// The frame to write at once when `item` is one (anything but a room event held
+    /// back behind a replay, a join or a leave); `deliver` takes the others.
+    fn live_frame(&mut self, item: Outbound) -> Result<ByteString, Outbound> {
+        match item {
+            Outbound::Frame(frame) => Ok(frame),
+            Outbound::Room {
+                room_id,
+                event_seq,
+                frame,
+            } => {
+                if self.cursors.entry(room_id).or_default().next.is_none() {
+                    Ok(frame)
+                } else {
+                    Err(Outbound::Room {
+                        room_id,
+                        event_seq,
+                        frame,
+                    })
+                }
+            }
+            other => Err(other),
+        }
+    }
+
     /// Writes one item from the hub, keeping each room's events in order.
     async fn deliver(&mut self, item: Outbound) -> Result<(), ()> {
         match item {
