@@ -66,27 +66,15 @@ fn verify_token(state: &AppState, token: &str) -> Result<(i64, i64), ApiError> {
 }
 
 /// The session's user if the session is live and the user active.
-/// The user of a live session (not revoked, not expired) if the user is active. This is
-/// `parley_store::repo::sessions::find_live_with_user` read without its `LIMIT`: SQLite
-/// re-prepares a statement with a bound `LIMIT ?` on every execution (diesel binds
-/// `.first()`'s 1), which was a quarter of a 19,900-socket connect storm's CPU. The
-/// session's primary key makes it one row at most.
 fn live_user(conn: &mut DbConn, user_id: i64, session_id: i64) -> Result<UserRow, ApiError> {
-    use parley_store::diesel::prelude::*;
-    use parley_store::schema::{sessions, users};
-    let user = sessions::table
-        .inner_join(users::table)
-        .filter(sessions::id.eq(session_id))
-        .filter(sessions::user_id.eq(user_id))
-        .filter(sessions::revoked_at.is_null())
-        .filter(sessions::expires_at.gt(parley_store::now()))
-        .filter(users::is_active.eq(true))
-        .select(users::all_columns)
-        .load::<UserRow>(conn)
-        .map_err(parley_store::StoreError::from)?
-        .into_iter()
-        .next();
-    user.ok_or_else(|| ApiError::Unauthorized("the session has ended".into()))
+    parley_store::repo::sessions::find_live_with_user(
+        conn,
+        session_id,
+        user_id,
+        parley_store::now(),
+    )?
+    .map(|(_, user)| user)
+    .ok_or_else(|| ApiError::Unauthorized("the session has ended".into()))
 }
 
 fn auth_user(user_id: i64, session_id: i64, user: &UserRow) -> AuthUser {

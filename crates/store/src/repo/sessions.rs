@@ -20,7 +20,11 @@ pub fn find(conn: &mut DbConn, session_id: i64) -> StoreResult<SessionRow> {
 }
 
 /// The session and its user, if the session is live (not revoked, not expired) and
-/// the user active: the check every authenticated request makes.
+/// the user active: the check every authenticated request and socket makes.
+///
+/// Read without `.first()`: SQLite re-prepares a statement with a bound `LIMIT ?` on
+/// every execution (diesel binds `.first()`'s 1), which was a quarter of a
+/// 19,900-socket connect storm's CPU. The session's primary key makes it one row at most.
 pub fn find_live_with_user(
     conn: &mut DbConn,
     session_id: i64,
@@ -35,8 +39,9 @@ pub fn find_live_with_user(
         .filter(sessions::expires_at.gt(now))
         .filter(users::is_active.eq(true))
         .select((sessions::all_columns, users::all_columns))
-        .first(conn)
-        .optional()?)
+        .load(conn)?
+        .into_iter()
+        .next())
 }
 
 /// The user's sessions that are still live, newest first.
