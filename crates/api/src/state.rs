@@ -29,10 +29,6 @@ pub struct AppState {
     pub hub: Arc<crate::gateway::hub::Hub>,
     pub metrics: Arc<crate::metrics::Metrics>,
     pub limits: Arc<crate::rate_limit::RateLimits>,
-    /// One permit per pooled connection: database work waits here, as a future, rather
-    /// than as a blocking thread parked on the pool (a connect storm grew the blocking
-    /// pool to 400 threads, each with its stack, to wait for 20 connections).
-    pub db_slots: Arc<Semaphore>,
 }
 
 /// Credentials machinery: the JWT keys, bounded password hashing, login throttles.
@@ -97,7 +93,6 @@ impl AppState {
         );
         let limits = Arc::new(crate::rate_limit::RateLimits::new(&settings.http_rates));
         Ok(AppState {
-            db_slots: Arc::new(Semaphore::new(db.max_size() as usize)),
             limits,
             settings: Arc::new(settings),
             db,
@@ -122,18 +117,8 @@ impl AppState {
         F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let slot = actix_web::rt::time::timeout(
-            self.db.checkout_timeout(),
-            self.db_slots.clone().acquire_owned(),
-        )
-        .await;
-        // Waited as long as a checkout would have: the database is saturated.
-        let Ok(Ok(slot)) = slot else {
-            return Err(ApiError::ServiceUnavailable);
-        };
         let db = self.db.clone();
         actix_web::web::block(move || {
-            let _slot = slot;
             let mut conn = db.get()?;
             work(&mut conn)
         })

@@ -172,16 +172,6 @@ impl Db {
         Ok(self.pool.get()?)
     }
 
-    /// The pool's size: how many connections may be checked out at once.
-    pub fn max_size(&self) -> u32 {
-        self.pool.max_size()
-    }
-
-    /// How long a checkout waits for a free connection before failing.
-    pub fn checkout_timeout(&self) -> Duration {
-        self.pool.connection_timeout()
-    }
-
     pub fn pool_state(&self) -> r2d2::State {
         self.pool.state()
     }
