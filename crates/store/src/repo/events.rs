@@ -51,6 +51,22 @@ pub fn append_framed(conn: &mut DbConn, list: &[(i64, i64, &str, &str)]) -> Stor
         return Ok(());
     }
     let now = crate::now();
+    if let DbConn::Postgres(pg) = conn {
+        // Arrays, one per column: the same statement text (and plan) for any batch size.
+        use diesel::sql_types::{Array, BigInt, Text, Timestamp};
+        diesel::sql_query(
+            "INSERT INTO room_events (room_id, event_seq, kind, payload, created_at) \
+             SELECT r, e, k, p, $5 FROM unnest($1::int8[], $2::int8[], $3::text[], $4::text[]) \
+             AS t(r, e, k, p)",
+        )
+        .bind::<Array<BigInt>, _>(list.iter().map(|e| e.0).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(list.iter().map(|e| e.1).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(list.iter().map(|e| e.2).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(list.iter().map(|e| e.3).collect::<Vec<_>>())
+        .bind::<Timestamp, _>(now)
+        .execute(pg)?;
+        return Ok(());
+    }
     let rows: Vec<_> = list
         .iter()
         .map(|&(room_id, event_seq, kind, frame)| {
