@@ -72,6 +72,17 @@ struct ReplyTo {
     client_msg_id: Option<String>,
 }
 
+/// `message.ack`: `client_msg_id` (null when the send had none), `ref` when it had one.
+#[derive(serde::Serialize)]
+struct Ack<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    client_msg_id: Option<&'a str>,
+    #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+    reference: Option<&'a Value>,
+    message: &'a crate::models::Message,
+}
+
 /// A queued send: resolves to its outcome, with what its reply echoes.
 type InFlight = Pin<Box<dyn Future<Output = (ReplyTo, Result<Sent, ApiError>)>>>;
 
@@ -771,17 +782,25 @@ impl Socket {
         reply_to: ReplyTo,
         sent: Result<Sent, ApiError>,
     ) -> Result<(), ()> {
-        let mut context = json!({"client_msg_id": reply_to.client_msg_id});
-        if let Some(reference) = reply_to.reference {
-            context["ref"] = reference;
-        }
         match sent {
             Ok(sent) => {
-                context["type"] = json!("message.ack");
-                context["message"] = json!(sent.message);
-                self.session.text(context.to_string()).await.map_err(|_| ())
+                // Serialised straight from the message: no `Value` tree per ack.
+                let ack = serde_json::to_string(&Ack {
+                    kind: "message.ack",
+                    client_msg_id: reply_to.client_msg_id.as_deref(),
+                    reference: reply_to.reference.as_ref(),
+                    message: &sent.message,
+                })
+                .map_err(|_| ())?;
+                self.session.text(ack).await.map_err(|_| ())
             }
-            Err(err) => self.reply_error(&err, &context).await,
+            Err(err) => {
+                let mut context = json!({"client_msg_id": reply_to.client_msg_id});
+                if let Some(reference) = reply_to.reference {
+                    context["ref"] = reference;
+                }
+                self.reply_error(&err, &context).await
+            }
         }
     }
 

@@ -241,23 +241,25 @@ impl QueueInner {
     /// order, and marks their rooms busy. A room's later sends stay queued behind it.
     fn take_batch(&mut self) -> Vec<Pending> {
         let mut batch = Vec::new();
-        let mut left = std::collections::VecDeque::new();
-        while let Some(p) = self.pending.pop_front() {
-            if batch.len() == MAX_BATCH {
-                self.pending.push_front(p);
+        // Skipped sends go back in front, in order; the rest of the queue is not touched
+        // (moving all of it for every batch was visible in a profile at 2,000 queued).
+        let mut skipped = Vec::new();
+        while batch.len() < MAX_BATCH {
+            let Some(p) = self.pending.pop_front() else {
                 break;
-            }
+            };
             if self.busy.contains(&p.work.room_id) {
-                left.push_back(p);
+                skipped.push(p);
             } else {
                 batch.push(p);
             }
         }
+        for p in skipped.into_iter().rev() {
+            self.pending.push_front(p);
+        }
         for p in &batch {
             self.busy.insert(p.work.room_id);
         }
-        left.append(&mut self.pending);
-        self.pending = left;
         batch
     }
 }
@@ -446,13 +448,13 @@ fn write_batch(conn: &mut DbConn, works: &[Work]) -> ApiResult<Vec<Step>> {
             .get(&works[i].user_id)
             .ok_or_else(|| ApiError::not_found("user"))?;
         let message = Message::from_rows(&row, author);
-        let frame = events::frame(
-            row.room_id,
+        let frame = serde_json::to_string(&CreatedFrame {
+            kind: "message.created",
+            room_id: row.room_id,
             event_seq,
-            "message.created",
-            json!({"message": message}),
-        )
-        .to_string();
+            message: &message,
+        })
+        .map_err(|e| ApiError::internal("message.created frame", e))?;
         frames.push((row.room_id, event_seq, frame.clone()));
         let event = BusEvent::Room {
             room_id: row.room_id,
@@ -479,6 +481,17 @@ fn write_batch(conn: &mut DbConn, works: &[Work]) -> ApiResult<Vec<Step>> {
         });
     }
     Ok(steps)
+}
+
+/// `message.created` as `events::frame` builds it, serialised straight from the message:
+/// no `serde_json::Value` tree for the one frame every message has.
+#[derive(serde::Serialize)]
+struct CreatedFrame<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    room_id: i64,
+    event_seq: i64,
+    message: &'a Message,
 }
 
 /// What one send did inside a (possibly shared) transaction: written (or, for a
