@@ -378,10 +378,10 @@ fn write_batch(conn: &mut DbConn, works: &[Work]) -> ApiResult<Vec<Step>> {
     let repeats = keys.len();
     keys.sort_unstable();
     keys.dedup();
-    // A `client_msg_id` repeated within the batch must find its first send's row.
     // Steps are large: collected into a Vec of unknown size they would be moved at
     // every growth (a profile showed it).
     let mut steps = Vec::with_capacity(works.len());
+    // A `client_msg_id` repeated within the batch must find its first send's row.
     if works.len() == 1 || keys.len() != repeats {
         for work in works {
             steps.push(send_tx(conn, work, &mut seen)?);
