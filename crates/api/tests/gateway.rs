@@ -996,33 +996,30 @@ async fn presence_is_coalesced_and_complete(backend: Backend) {
     for other in &others {
         sockets.push(app.ws(&other.token).await);
     }
-    let wait_for = |status: &'static str| {
-        let ids: Vec<i64> = others.iter().map(|o| o.id).collect();
-        move |seen: &std::collections::HashMap<i64, String>| {
-            ids.iter()
-                .all(|id| seen.get(id).map(String::as_str) == Some(status))
-        }
-    };
+    // Reads the watcher's frames until every other user was last announced `status`.
+    let ids: Vec<i64> = others.iter().map(|o| o.id).collect();
     let mut seen = std::collections::HashMap::new();
-    let online = wait_for("online");
-    while !online(&seen) {
-        let frame = w.recv().await;
-        for other in &others {
-            if let Some(status) = presence_in(&frame, other.id) {
-                seen.insert(other.id, status);
+    async fn until_all(
+        w: &mut common::Ws,
+        ids: &[i64],
+        seen: &mut std::collections::HashMap<i64, String>,
+        status: &str,
+    ) {
+        while !ids
+            .iter()
+            .all(|id| seen.get(id).map(String::as_str) == Some(status))
+        {
+            let frame = w.recv().await;
+            for id in ids {
+                if let Some(announced) = presence_in(&frame, *id) {
+                    seen.insert(*id, announced);
+                }
             }
         }
     }
+    until_all(&mut w, &ids, &mut seen, "online").await;
     drop(sockets);
-    let offline = wait_for("offline");
-    while !offline(&seen) {
-        let frame = w.recv().await;
-        for other in &others {
-            if let Some(status) = presence_in(&frame, other.id) {
-                seen.insert(other.id, status);
-            }
-        }
-    }
+    until_all(&mut w, &ids, &mut seen, "offline").await;
 }
 
 /// A socket closed by the server (here: shutdown, 1001) while sends are in flight answers
