@@ -260,6 +260,11 @@ impl Hub {
         self.lock().conns.len()
     }
 
+    /// This instance's sockets in a room.
+    pub fn room_sockets(&self, room_id: i64) -> usize {
+        self.lock().rooms.get(&room_id).map_or(0, |r| r.conns.len())
+    }
+
     /// The sessions with a socket on this instance.
     pub fn live_sessions(&self) -> Vec<i64> {
         let inner = self.lock();
