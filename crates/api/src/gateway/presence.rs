@@ -12,8 +12,9 @@
 //!
 //! A large room is flushed less often: every tick a room's frame goes to each of its
 //! sockets, so a storm into a few rooms of 2,000 members cost ~200,000 frames/s (39 % of
-//! the server's CPU while 19,900 sockets connected). A room with more than
-//! `SOCKETS_PER_TICK` local sockets waits one tick per that many after its last flush.
+//! the server's CPU while 19,900 sockets connected). A room waits one tick per
+//! `SOCKETS_PER_TICK` of its local sockets after its last flush (from twice that many
+//! on: smaller rooms keep every tick).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
