@@ -144,20 +144,18 @@ pub fn enqueue(
 /// One send in its own transaction (a unique-index race on `client_msg_id` means a
 /// concurrent retry won: the next attempt reads its row).
 async fn send_alone(state: &AppState, work: &Work) -> ApiResult<Sent> {
+    let work = work.clone();
+    let (sent, events) = state.db(move |conn| write_alone(conn, &work)).await?;
+    state.bus.publish_all(events);
+    Ok(sent)
+}
+
+/// `send_alone`'s transaction, on the caller's connection.
+fn write_alone(conn: &mut DbConn, work: &Work) -> ApiResult<(Sent, Vec<BusEvent>)> {
     for _ in 0..2 {
-        let attempt = {
-            let work = work.clone();
-            state
-                .db(move |conn| write_tx(conn, |conn| send_tx(conn, &work, &mut Seen::default())?))
-                .await
-        };
-        match attempt {
-            Ok((sent, events)) => {
-                state.bus.publish_all(events);
-                return Ok(sent);
-            }
+        match write_tx(conn, |conn| send_tx(conn, work, &mut Seen::default())?) {
             Err(ApiError::Conflict(reason)) if reason == RACE => continue,
-            Err(other) => return Err(other),
+            other => return other,
         }
     }
     Err(ApiError::Conflict(
@@ -295,12 +293,24 @@ impl Drop for WorkerSlot {
     }
 }
 
+/// A worker: writes batches until the queue holds nothing it may take. The loop runs on
+/// one blocking thread with one pooled connection, so the next batch starts as soon as
+/// the last one is answered, without waiting for an actix worker to poll a task
+/// between batches (on SQLite's single writer that wait was part of every batch).
 async fn write_batches(state: AppState) {
-    let mut slot = WorkerSlot {
+    let slot = WorkerSlot {
         state,
         rooms: Vec::new(),
         done: false,
     };
+    // A panic inside drops the slot, which hands its queue on.
+    let _ = actix_web::web::block(move || run_batches(slot)).await;
+}
+
+fn run_batches(mut slot: WorkerSlot) {
+    // Kept across batches; a batch that fails (perhaps with the connection) puts it
+    // back, and the next write takes a fresh one.
+    let mut held: Option<parley_store::PooledConn> = None;
     loop {
         let state = slot.state.clone();
         let mut batch: Vec<Pending> = {
@@ -324,14 +334,17 @@ async fn write_batches(state: AppState) {
         batch.sort_by_key(|p| p.work.room_id); // stable: queue order within a room
         let (works, replies): (Vec<Work>, Vec<_>) =
             batch.into_iter().map(|p| (p.work, p.reply)).unzip();
-        let works = std::sync::Arc::new(works);
         state.metrics.send_batch_size.observe(works.len() as f64);
         let timer = state.metrics.send_batch_seconds.start_timer();
-        let written = {
-            let works = works.clone();
-            state
-                .db(move |conn| write_tx(conn, |conn| write_batch(conn, &works)))
-                .await
+        let written = match held.take().map_or_else(|| state.db.get(), Ok) {
+            Ok(mut conn) => {
+                let written = write_tx(&mut conn, |conn| write_batch(conn, &works));
+                if written.is_ok() {
+                    held = Some(conn);
+                }
+                written
+            }
+            Err(e) => Err(ApiError::from(e)),
         };
         timer.observe_duration();
         match written {
@@ -351,9 +364,19 @@ async fn write_batches(state: AppState) {
                 }
             }
             Err(_) => {
-                // Nothing of the batch was written: each send alone, still in order.
+                // Nothing of the batch was written: each send alone, still in order, on a
+                // fresh connection.
                 for (work, reply) in works.iter().zip(replies) {
-                    let _ = reply.send(send_alone(&state, work).await);
+                    let outcome = state
+                        .db
+                        .get()
+                        .map_err(ApiError::from)
+                        .and_then(|mut conn| write_alone(&mut conn, work))
+                        .map(|(sent, events)| {
+                            state.bus.publish_all(events);
+                            sent
+                        });
+                    let _ = reply.send(outcome);
                 }
             }
         }
