@@ -71,7 +71,7 @@ impl Metrics {
         let send_batch_seconds = prometheus::Histogram::with_opts(
             HistogramOpts::new(
                 "send_batch_seconds",
-                "Time of one group-commit transaction, pool checkout and commit included",
+                "Time of one group-commit transaction with its commit (and the pool checkout when a worker takes its connection)",
             )
             .buckets(vec![
                 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
