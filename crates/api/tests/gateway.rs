@@ -19,6 +19,7 @@ on_both_backends!(
     typing_reads_and_presence,
     membership_applies_live,
     resume_replays_what_was_missed,
+    a_resumed_socket_joins_the_live_stream_exactly_once,
     resync_when_the_log_no_longer_reaches_back,
     session_revocation_and_shutdown_close_sockets,
     pipelined_sends_keep_order_and_are_all_answered,
@@ -572,6 +573,75 @@ async fn resume_replays_what_was_missed(backend: Backend) {
         .await;
     assert_eq!(b.recv_type("message.deleted").await["event_seq"], seen + 3);
     assert_eq!(b.recv_type("message.created").await["event_seq"], seen + 4);
+}
+
+/// `n` sends from socket `a` to `room`, pipelined; answers once all are acknowledged.
+async fn send_many(a: &mut common::Ws, room: i64, tag: &str, n: usize) {
+    for i in 0..n {
+        a.send(json!({"type": "message.send", "room_id": room, "body": format!("{tag}{i}")}))
+            .await;
+    }
+    let mut acks = 0;
+    while acks < n {
+        if a.recv().await["type"] == "message.ack" {
+            acks += 1;
+        }
+    }
+}
+
+/// A socket resuming from far back (more than one replay batch) while the room keeps
+/// receiving messages gets every event once, in order, and then the live stream.
+async fn a_resumed_socket_joins_the_live_stream_exactly_once(backend: Backend) {
+    let Some(db) = TestDb::new(backend) else {
+        return;
+    };
+    let app = TestApp::start_on(db, |s| s.gateway.send_limit = 100_000).await;
+    let alice = who(&app, "alice").await;
+    let bob = who(&app, "bob").await;
+    let rid = shared_room(&app, &alice, &[&bob]).await;
+    let seen = app
+        .get(&format!("/api/rooms/{rid}"), Some(&bob.token))
+        .await
+        .body["last_event_seq"]
+        .as_i64()
+        .unwrap();
+    let mut a = app.ws(&alice.token).await;
+    const MISSED: usize = 520;
+    const DURING: usize = 200;
+    send_many(&mut a, rid, "m", MISSED).await;
+    let mut b = app.ws_raw().await;
+    b.send(json!({"type": "auth", "token": bob.token, "resume": {rid.to_string(): seen}}))
+        .await;
+    assert_eq!(b.recv().await["type"], "ready");
+    // Alice keeps sending while Bob's replay runs.
+    let during = actix_web::rt::spawn(async move {
+        send_many(&mut a, rid, "d", DURING).await;
+        a
+    });
+    let mut got = Vec::new();
+    let last = seen + (MISSED + DURING) as i64;
+    while got.last().is_none_or(|s| *s < last) {
+        let frame = b.recv().await;
+        if frame["room_id"] == rid
+            && let Some(seq) = frame["event_seq"].as_i64()
+        {
+            got.push(seq);
+        }
+    }
+    assert_eq!(got, ((seen + 1)..=last).collect::<Vec<_>>());
+    let mut a = during.await.unwrap();
+    // Then the live stream, once each.
+    send_many(&mut a, rid, "l", 3).await;
+    let mut live = Vec::new();
+    while live.len() < 3 {
+        let frame = b.recv().await;
+        if let Some(seq) = frame["event_seq"].as_i64() {
+            live.push(seq);
+        }
+    }
+    assert_eq!(live, [last + 1, last + 2, last + 3]);
+    b.quiet(Duration::from_millis(300), &["presence", "presence.batch"])
+        .await;
 }
 
 async fn resync_when_the_log_no_longer_reaches_back(backend: Backend) {

@@ -7,8 +7,7 @@ use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use actix_ws::{CloseCode, CloseReason, Message, MessageStream, ProtocolError, Session};
-use bytestring::ByteString;
+use actix_ws::{CloseCode, CloseReason, Message, MessageStream, ProtocolError};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
 use parley_realtime::BusEvent;
@@ -18,6 +17,7 @@ use tokio::sync::mpsc;
 
 use super::hub::{ConnHandle, Kill, Outbound};
 use super::presence;
+use super::wire::{Frame, Outbox as Session};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::models::User;
@@ -54,7 +54,7 @@ struct Cursor {
     /// The next `event_seq` to deliver; `None`: deliver live events as they come.
     next: Option<i64>,
     /// Events that arrived ahead of `next` while the log is being replayed.
-    ahead: BTreeMap<i64, ByteString>,
+    ahead: BTreeMap<i64, Frame>,
 }
 
 /// Events buffered ahead of a replay before the client is told to resync instead.
@@ -172,9 +172,13 @@ async fn open(
     // 2. Subscribe to the user's rooms, then say ready.
     let user_id = auth.user_id;
     let slots: Vec<(i64, i64)> = rooms.iter().map(|(id, last, _)| (*id, *last)).collect();
-    let (handle, inbox) = state
-        .hub
-        .register_with(user_id, auth.session_id, &slots, presence_batch);
+    let (handle, inbox) = state.hub.register_with(
+        user_id,
+        auth.session_id,
+        &slots,
+        presence_batch,
+        Some(session.sink()),
+    );
     let ready = json!({
         "type": "ready",
         "user": User::from(&user),
@@ -242,6 +246,7 @@ pub fn run(
         ping.tick().await;
         let mut last_heard = Instant::now();
         let kill = &inbox.kill;
+        socket.maybe_direct();
         let close_code: u16 = loop {
             tokio::select! {
                 biased;
@@ -284,7 +289,10 @@ pub fn run(
                         }
                         match inbox.try_recv() {
                             Some(next) => item = next,
-                            None => break None,
+                            None => {
+                                socket.maybe_direct();
+                                break None;
+                            }
                         }
                     };
                     if let Some(code) = ended {
@@ -300,7 +308,7 @@ pub fn run(
                     match unless_killed(kill, Box::pin(socket.replayed(batch))).await {
                         Err(code) => break code,
                         Ok(Err(())) => break 1006,
-                        Ok(Ok(())) => {}
+                        Ok(Ok(())) => socket.maybe_direct(),
                     }
                 }
                 msg = stream.next(), if socket.in_flight.len() < MAX_SENDS_IN_FLIGHT => {
@@ -465,9 +473,17 @@ async fn close(session: Session, code: u16, reason: &str) {
 }
 
 impl Socket {
+    /// Lets the hub write this socket's frames itself while there is nothing to order
+    /// them against: every room live (none replaying its log).
+    fn maybe_direct(&self) {
+        if self.cursors.values().all(|c| c.next.is_none()) {
+            self.handle.go_direct();
+        }
+    }
+
     /// The frame to write at once when `item` is one (anything but a room event held
     /// back behind a replay, a join or a leave); `deliver` takes the others.
-    fn live_frame(&mut self, item: Outbound) -> Result<ByteString, Outbound> {
+    fn live_frame(&mut self, item: Outbound) -> Result<Frame, Outbound> {
         match item {
             Outbound::Frame(frame) => Ok(frame),
             Outbound::Room {
@@ -497,7 +513,7 @@ impl Socket {
                 room_id,
                 event_seq,
                 frame,
-            } => self.accept(room_id, event_seq, frame).await,
+            } => self.accept(room_id, event_seq, frame, true).await,
             Outbound::Joined { room_id, event_seq } => {
                 // Deliver from the join event on, reading what already passed from the log.
                 self.cursors.entry(room_id).or_default();
@@ -511,11 +527,28 @@ impl Socket {
         }
     }
 
-    async fn accept(&mut self, room_id: i64, event_seq: i64, frame: ByteString) -> Result<(), ()> {
+    /// Delivers one of the room's events, from the hub (`live`) or from its log, in
+    /// `event_seq` order without duplicates.
+    async fn accept(
+        &mut self,
+        room_id: i64,
+        event_seq: i64,
+        frame: Frame,
+        live: bool,
+    ) -> Result<(), ()> {
         let cursor = self.cursors.entry(room_id).or_default();
         match cursor.next {
+            // Caught up with the hub: the log has nothing it will not also send.
+            None if !live => return Ok(()),
             None => return self.session.text(frame).await.map_err(|_| ()),
-            Some(next) if event_seq < next => return Ok(()),
+            Some(next) if event_seq < next => {
+                // The hub's event just before the cursor: the hub's next one is the
+                // cursor's, and the hub sends a room's events gap-free and in order.
+                if live && event_seq + 1 == next && cursor.ahead.is_empty() {
+                    cursor.next = None;
+                }
+                return Ok(());
+            }
             Some(next) if event_seq > next => {
                 cursor.ahead.insert(event_seq, frame);
                 if cursor.ahead.len() > MAX_AHEAD {
@@ -533,7 +566,13 @@ impl Socket {
             ready.push(frame);
             next += 1;
         }
-        cursor.next = Some(next);
+        // The last event written came from the hub and none waits behind a gap: the
+        // cursor has caught up with the hub, whose events need no more checking.
+        cursor.next = if (live || !ready.is_empty()) && cursor.ahead.is_empty() {
+            None
+        } else {
+            Some(next)
+        };
         for frame in ready {
             self.session.text(frame).await.map_err(|_| ())?;
         }
@@ -618,10 +657,17 @@ impl Socket {
         let mut last = None;
         for (event_seq, frame) in batch.rows {
             last = Some(event_seq);
-            self.accept(batch.room_id, event_seq, ByteString::from(frame))
+            self.accept(batch.room_id, event_seq, Frame::from(frame), false)
                 .await?;
         }
-        if full && let Some(last) = last {
+        let caught_up = self
+            .cursors
+            .get(&batch.room_id)
+            .is_none_or(|c| c.next.is_none());
+        if full
+            && !caught_up
+            && let Some(last) = last
+        {
             self.fetch(batch.room_id, last);
         }
         Ok(())

@@ -9,10 +9,11 @@ use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytestring::ByteString;
 use parley_realtime::{Audience, BusEvent, Interest, RemoteSink, RoomEffect};
 use parley_store::Db;
 use tokio::sync::{Notify, mpsc};
+
+use super::wire::{Frame, Sink};
 
 pub type ConnId = u64;
 
@@ -26,10 +27,10 @@ pub enum Outbound {
     Room {
         room_id: i64,
         event_seq: i64,
-        frame: ByteString,
+        frame: Frame,
     },
     /// Anything else (ephemeral room events, user events).
-    Frame(ByteString),
+    Frame(Frame),
     /// The user joined `room_id`: deliver it from `event_seq` (the join event) on.
     Joined { room_id: i64, event_seq: i64 },
     /// The user no longer receives `room_id`.
@@ -69,6 +70,8 @@ pub struct ConnQueue {
     /// Bytes of the frames queued and not yet written.
     pub queued_bytes: AtomicUsize,
     pub kill: Kill,
+    /// The socket's wire, for frames that need nothing from the socket task.
+    wire: Option<Sink>,
 }
 
 #[derive(Default)]
@@ -76,6 +79,9 @@ struct Items {
     frames: VecDeque<Outbound>,
     /// The socket task is gone: nothing is queued any more.
     closed: bool,
+    /// Frames go straight to the wire: the socket task said every room of the socket is
+    /// live, and nothing is queued here since.
+    direct: bool,
 }
 
 impl ConnQueue {
@@ -84,13 +90,27 @@ impl ConnQueue {
     }
 
     /// Queues `item` (`len` bytes) unless the queue is full or closed.
-    fn try_push(&self, item: Outbound, len: usize) -> bool {
+    fn try_push(&self, item: &Outbound, len: usize) -> bool {
         {
             let mut items = self.lock();
-            if items.closed || items.frames.len() >= self.max_frames {
+            if items.closed {
                 return false;
             }
-            items.frames.push_back(item);
+            if items.direct {
+                if let (Outbound::Room { frame, .. } | Outbound::Frame(frame), Some(wire)) =
+                    (item, &self.wire)
+                    && wire.try_push(frame)
+                {
+                    return true;
+                }
+                // A full wire, a join or a leave: this and what follows wait for the
+                // socket task, in order.
+                items.direct = false;
+            }
+            if items.frames.len() >= self.max_frames {
+                return false;
+            }
+            items.frames.push_back(item.clone());
             // Counted before the socket task can take it, so the count never underflows.
             self.queued_bytes.fetch_add(len, Ordering::Relaxed);
         }
@@ -106,6 +126,16 @@ impl ConnQueue {
             items.frames = VecDeque::new();
         }
         item
+    }
+
+    /// Lets the hub write frames straight to the wire if nothing is queued: the socket
+    /// task's promise that no room is replaying its log, so no frame needs its cursor.
+    /// The socket task then wakes only for joins, leaves and a full wire.
+    pub fn go_direct(&self) {
+        let mut items = self.lock();
+        if self.wire.is_some() && items.frames.is_empty() && !items.closed {
+            items.direct = true;
+        }
     }
 
     /// Waits for the next item. Cancel-safe: an item is taken only when answered.
@@ -130,8 +160,8 @@ impl ConnQueue {
 impl ConnHandle {
     /// Queues a frame; a full queue (by count or bytes) closes the socket with 4008
     /// instead of growing memory. Ephemeral frames are simply dropped when full.
-    fn push(&self, item: Outbound, droppable: bool) {
-        let len = match &item {
+    fn push(&self, item: &Outbound, droppable: bool) {
+        let len = match item {
             Outbound::Room { frame, .. } | Outbound::Frame(frame) => frame.len(),
             _ => 0,
         };
@@ -142,6 +172,11 @@ impl ConnHandle {
         if (over || !self.queue.try_push(item, len)) && !droppable {
             self.close(4008);
         }
+    }
+
+    /// See [`ConnQueue::go_direct`].
+    pub fn go_direct(&self) {
+        self.queue.go_direct();
     }
 
     pub fn close(&self, code: u16) {
@@ -175,6 +210,7 @@ impl Drop for ConnInbox {
     fn drop(&mut self) {
         let mut items = self.queue.lock();
         items.closed = true;
+        items.direct = false;
         items.frames = VecDeque::new();
     }
 }
@@ -185,7 +221,7 @@ struct RoomSlot {
     /// a presence frame meant only for one kind skips the rooms holding none of it.
     plain: usize,
     last: i64,
-    pending: BTreeMap<i64, (ByteString, RoomEffect)>,
+    pending: BTreeMap<i64, (Frame, RoomEffect)>,
     filling: bool,
 }
 
@@ -300,18 +336,21 @@ impl Hub {
         session_id: i64,
         rooms: &[(i64, i64)],
     ) -> (ConnHandle, ConnInbox) {
-        self.register_with(user_id, session_id, rooms, false)
+        self.register_with(user_id, session_id, rooms, false, None)
     }
 
-    /// `register`, for a socket that asked for batched presence or not.
+    /// `register`, for a socket that asked for batched presence or not, writing to `wire`
+    /// (frames go through the socket task's inbox only when no wire is given).
     pub fn register_with(
         self: &Arc<Self>,
         user_id: i64,
         session_id: i64,
         rooms: &[(i64, i64)],
         presence_batch: bool,
+        wire: Option<Sink>,
     ) -> (ConnHandle, ConnInbox) {
         let queue = Arc::new(ConnQueue {
+            wire,
             items: Mutex::default(),
             ready: Notify::new(),
             max_frames: self.queue_frames,
@@ -443,21 +482,21 @@ impl Hub {
                 event_seq,
                 frame,
                 effect,
-            } => self.dispatch_room(*room_id, *event_seq, ByteString::from(&**frame), *effect),
+            } => self.dispatch_room(*room_id, *event_seq, Frame::text(frame), *effect),
             BusEvent::Ephemeral {
                 room_id,
                 frame,
                 audience,
             } => {
-                let frame = ByteString::from(&**frame);
+                let frame = Outbound::Frame(Frame::text(frame));
                 for handle in self.room_audience(*room_id, *audience) {
-                    handle.push(Outbound::Frame(frame.clone()), true);
+                    handle.push(&frame, true);
                 }
             }
             BusEvent::User { user_ids, frame } => {
-                let frame = ByteString::from(&**frame);
+                let frame = Outbound::Frame(Frame::text(frame));
                 for handle in self.user_conns(user_ids) {
-                    handle.push(Outbound::Frame(frame.clone()), false);
+                    handle.push(&frame, false);
                 }
             }
             BusEvent::Membership {
@@ -527,7 +566,7 @@ impl Hub {
         self: &Arc<Self>,
         room_id: i64,
         event_seq: i64,
-        frame: ByteString,
+        frame: Frame,
         effect: RoomEffect,
     ) {
         let mut deliveries: Vec<(Vec<ConnHandle>, Outbound)> = Vec::new();
@@ -601,7 +640,7 @@ impl Hub {
         for (targets, item) in deliveries {
             delivered += targets.len() as u64;
             for handle in targets {
-                handle.push(item.clone(), false);
+                handle.push(&item, false);
             }
         }
         if delivered > 0 {
@@ -664,12 +703,7 @@ impl Hub {
         let full = rows.len() == 1000;
         for row in rows {
             let effect = effect_of(&row.kind, &row.payload);
-            self.dispatch_room(
-                room_id,
-                row.event_seq,
-                ByteString::from(row.payload),
-                effect,
-            );
+            self.dispatch_room(room_id, row.event_seq, Frame::text(&row.payload), effect);
         }
         if full {
             self.schedule_fill(room_id, Duration::ZERO);
@@ -717,7 +751,7 @@ impl Hub {
         }
         self.tell(changes);
         for handle in targets {
-            handle.push(Outbound::Joined { room_id, event_seq }, false);
+            handle.push(&Outbound::Joined { room_id, event_seq }, false);
         }
         if created {
             self.schedule_fill(room_id, Duration::ZERO);
@@ -751,7 +785,7 @@ impl Hub {
         }
         self.tell(changes);
         for handle in targets {
-            handle.push(Outbound::Left { room_id }, false);
+            handle.push(&Outbound::Left { room_id }, false);
         }
     }
 

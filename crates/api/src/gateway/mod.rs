@@ -4,6 +4,7 @@
 pub mod conn;
 pub mod hub;
 pub mod presence;
+pub mod wire;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -44,7 +45,7 @@ pub async fn upgrade(
                 Some(caps.split(',').any(|c| c.trim() == "presence.batch"))
             })
             .unwrap_or(false);
-    let (response, session, stream) = actix_ws::handle(&req, body)
+    let (response, session, stream) = wire::handle(&req, body)
         .map_err(|e| ApiError::BadRequest(format!("not a WebSocket upgrade: {e}")))?;
     let stream = stream.max_frame_size(state.settings.gateway.max_frame_bytes);
     let state = state.get_ref().clone();

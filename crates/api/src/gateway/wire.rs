@@ -1,0 +1,292 @@
+//! The socket's outbound side: frames encoded once, appended to the socket's outgoing
+//! bytes, and handed to actix-http's dispatcher by the response body itself.
+//!
+//! actix-ws sends every frame through a tokio channel (a semaphore permit, a wake-up of
+//! the body, and the frame encoded again for each recipient). A room event goes to
+//! every member's socket, so here the hub encodes it once ([`Frame`]) and each socket
+//! appends those bytes to its queue: one lock and, for the first frame of a burst, one
+//! wake-up of the dispatcher, which takes the burst as one chunk. While no room of the
+//! socket is replaying its log, the hub appends live frames itself ([`Sink`]) and the
+//! socket task is not woken at all. actix-ws still does the handshake and reads the
+//! client's frames.
+
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use actix_http::ws::{CloseReason, OpCode, Parser};
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::web::{Bytes, BytesMut};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+/// A text frame encoded for the wire (server frames are not masked), shared by every
+/// socket it goes to.
+#[derive(Clone, Debug)]
+pub struct Frame(Bytes);
+
+impl Frame {
+    pub fn text(text: &str) -> Frame {
+        let mut buf = BytesMut::with_capacity(text.len() + 10);
+        Parser::write_message(&mut buf, text, OpCode::Text, true, false);
+        Frame(buf.freeze())
+    }
+
+    /// Bytes on the wire, header included.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<&str> for Frame {
+    fn from(text: &str) -> Frame {
+        Frame::text(text)
+    }
+}
+
+impl From<String> for Frame {
+    fn from(text: String) -> Frame {
+        Frame::text(&text)
+    }
+}
+
+/// Frames queued before a writer waits for the body to take them (actix-ws's channel
+/// held 32), and the bytes that make a queue full whatever its count.
+const MAX_FRAMES: usize = 32;
+const MAX_BYTES: usize = 64 * 1024;
+
+/// The writer's side is gone or closed the socket.
+#[derive(Debug)]
+pub struct Closed;
+
+#[derive(Default)]
+struct Queue {
+    /// Frames not yet taken by the body, back to back as they go on the wire: the body
+    /// hands a burst to the dispatcher as one chunk.
+    buf: BytesMut,
+    frames: usize,
+    /// The body, waiting for a frame.
+    body: Option<Waker>,
+    /// The writer, waiting for room.
+    writer: Option<Waker>,
+    /// The close frame is queued, or the writer is gone: end the body once drained.
+    ending: bool,
+    /// The body is gone: the connection ended.
+    gone: bool,
+}
+
+impl Queue {
+    fn full(&self) -> bool {
+        self.frames >= MAX_FRAMES || self.buf.len() >= MAX_BYTES
+    }
+
+    /// Appends `bytes`, answering the body's waker if it waits for them (one wake-up per
+    /// burst: only a body that found the queue empty waits).
+    fn append(&mut self, bytes: &[u8]) -> Option<Waker> {
+        self.buf.extend_from_slice(bytes);
+        self.frames += 1;
+        self.body.take()
+    }
+}
+
+#[derive(Default)]
+struct Shared(Mutex<Queue>);
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The socket task's writer (in place of actix-ws's `Session`).
+pub struct Outbox {
+    shared: Arc<Shared>,
+}
+
+/// Another writer of the same socket that never waits: the hub, queuing live room
+/// events straight to the wire while the socket task has nothing to add to them.
+#[derive(Clone)]
+pub struct Sink(Arc<Shared>);
+
+impl Sink {
+    /// Queues `frame` unless the queue is full or the socket is ending.
+    pub fn try_push(&self, frame: &Frame) -> bool {
+        let mut queue = self.0.lock();
+        if queue.gone || queue.ending || queue.full() {
+            return false;
+        }
+        let body = queue.append(&frame.0);
+        drop(queue);
+        if let Some(body) = body {
+            body.wake();
+        }
+        true
+    }
+}
+
+impl Outbox {
+    pub fn sink(&self) -> Sink {
+        Sink(self.shared.clone())
+    }
+
+    /// Queues a text frame, waiting while the body has not taken enough of the last ones
+    /// (a client that stops reading stops its writer here).
+    pub async fn text(&mut self, frame: impl Into<Frame>) -> Result<(), Closed> {
+        self.push(frame.into().0, false).await
+    }
+
+    pub async fn ping(&mut self, payload: &[u8]) -> Result<(), Closed> {
+        self.push(control(payload, OpCode::Ping), false).await
+    }
+
+    pub async fn pong(&mut self, payload: &[u8]) -> Result<(), Closed> {
+        self.push(control(payload, OpCode::Pong), false).await
+    }
+
+    /// Queues the close frame; the body ends after it.
+    pub async fn close(mut self, reason: Option<CloseReason>) -> Result<(), Closed> {
+        let mut buf = BytesMut::new();
+        Parser::write_close(&mut buf, reason.map(trim_reason), false);
+        self.push(buf.freeze(), true).await
+    }
+
+    async fn push(&mut self, bytes: Bytes, last: bool) -> Result<(), Closed> {
+        poll_fn(|cx| {
+            let mut queue = self.shared.lock();
+            if queue.gone || queue.ending {
+                return Poll::Ready(Err(Closed));
+            }
+            if queue.full() {
+                set_waker(&mut queue.writer, cx);
+                return Poll::Pending;
+            }
+            let body = queue.append(&bytes);
+            queue.ending = last;
+            drop(queue);
+            if let Some(body) = body {
+                body.wake();
+            }
+            Poll::Ready(Ok(()))
+        })
+        .await
+    }
+}
+
+impl Drop for Outbox {
+    /// Ends the body once what is queued is written (as actix-ws does when its last
+    /// `Session` is dropped).
+    fn drop(&mut self) {
+        let mut queue = self.shared.lock();
+        queue.ending = true;
+        let body = queue.body.take();
+        drop(queue);
+        if let Some(body) = body {
+            body.wake();
+        }
+    }
+}
+
+fn set_waker(slot: &mut Option<Waker>, cx: &Context<'_>) {
+    match slot {
+        Some(waker) if waker.will_wake(cx.waker()) => {}
+        _ => *slot = Some(cx.waker().clone()),
+    }
+}
+
+/// RFC 6455: a control frame's payload is at most 125 bytes.
+fn control(payload: &[u8], op: OpCode) -> Bytes {
+    let payload = &payload[..payload.len().min(125)];
+    let mut buf = BytesMut::with_capacity(payload.len() + 2);
+    Parser::write_message(&mut buf, payload, op, true, false);
+    buf.freeze()
+}
+
+/// The close frame's reason fits its 123 bytes, cut at a character boundary.
+fn trim_reason(mut reason: CloseReason) -> CloseReason {
+    if let Some(text) = reason.description.as_mut()
+        && text.len() > 123
+    {
+        let mut end = 123;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    reason
+}
+
+/// The response body: hands what is queued to the dispatcher, which writes it with
+/// whatever else it holds in one flush.
+struct WireBody {
+    shared: Arc<Shared>,
+    /// actix-ws's own body, kept unpolled: dropping it tells its `MessageStream` that
+    /// the connection ended, which is when this body is dropped.
+    _actix_ws: BoxBody,
+}
+
+impl MessageBody for WireBody {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> BodySize {
+        BodySize::Stream
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        let mut queue = self.shared.lock();
+        if queue.buf.is_empty() {
+            if queue.ending {
+                return Poll::Ready(None);
+            }
+            set_waker(&mut queue.body, cx);
+            return Poll::Pending;
+        }
+        // Taken whole: an idle socket keeps no buffer.
+        let chunk = std::mem::take(&mut queue.buf).freeze();
+        queue.frames = 0;
+        let writer = queue.writer.take();
+        drop(queue);
+        if let Some(writer) = writer {
+            writer.wake();
+        }
+        Poll::Ready(Some(Ok(chunk)))
+    }
+}
+
+impl Drop for WireBody {
+    fn drop(&mut self) {
+        let mut queue = self.shared.lock();
+        queue.gone = true;
+        queue.buf = BytesMut::new();
+        let writer = queue.writer.take();
+        drop(queue);
+        if let Some(writer) = writer {
+            writer.wake();
+        }
+    }
+}
+
+/// Answers the upgrade: the response (its body fed by the returned [`Outbox`]) and the
+/// client's frames.
+pub fn handle(
+    req: &HttpRequest,
+    body: web::Payload,
+) -> Result<(HttpResponse, Outbox, actix_ws::MessageStream), actix_web::Error> {
+    let (response, session, stream) = actix_ws::handle(req, body)?;
+    // Nothing is sent through actix-ws's channel.
+    drop(session);
+    let shared = Arc::new(Shared::default());
+    let response = response.map_body(|_, actix_ws| {
+        BoxBody::new(WireBody {
+            shared: shared.clone(),
+            _actix_ws: actix_ws,
+        })
+    });
+    Ok((response, Outbox { shared }, stream))
+}
