@@ -256,7 +256,7 @@ pub fn run(
                     match unless_killed(kill, Box::pin(socket.answer_send(reply_to, sent))).await {
                         Err(code) => break code,
                         Ok(Err(())) => break 1006,
-                        Ok(Ok(())) => {}
+                        Ok(Ok(())) => socket.maybe_direct(),
                     }
                 }
                 item = inbox.recv() => {
@@ -474,9 +474,9 @@ async fn close(session: Session, code: u16, reason: &str) {
 
 impl Socket {
     /// Lets the hub write this socket's frames itself while there is nothing to order
-    /// them against: every room live (none replaying its log).
+    /// them against: every room live (none replaying its log), no send awaiting its ack.
     fn maybe_direct(&self) {
-        if self.cursors.values().all(|c| c.next.is_none()) {
+        if self.in_flight.is_empty() && self.cursors.values().all(|c| c.next.is_none()) {
             self.handle.go_direct();
         }
     }
@@ -738,6 +738,9 @@ impl Socket {
                     }
                     Err(err) => Box::pin(std::future::ready((reply_to, Err(err)))),
                 };
+                // Its ack goes out before the hub's copy of the message, as the serve
+                // loop answers sends before it delivers.
+                self.handle.stop_direct();
                 self.in_flight.push_back(outcome);
             }
             ClientFrame::Typing { room_id } | ClientFrame::TypingStop { room_id } => {

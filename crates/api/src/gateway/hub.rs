@@ -80,7 +80,7 @@ struct Items {
     /// The socket task is gone: nothing is queued any more.
     closed: bool,
     /// Frames go straight to the wire: the socket task said every room of the socket is
-    /// live, and nothing is queued here since.
+    /// live and no send awaits its ack, and nothing is queued here since.
     direct: bool,
 }
 
@@ -129,13 +129,19 @@ impl ConnQueue {
     }
 
     /// Lets the hub write frames straight to the wire if nothing is queued: the socket
-    /// task's promise that no room is replaying its log, so no frame needs its cursor.
-    /// The socket task then wakes only for joins, leaves and a full wire.
+    /// task's promise that no room is replaying its log (no frame needs its cursor) and
+    /// no send awaits its ack (which goes out before the sender's copy of the message).
+    /// The socket task then wakes only for joins, leaves, sends and a full wire.
     pub fn go_direct(&self) {
         let mut items = self.lock();
         if self.wire.is_some() && items.frames.is_empty() && !items.closed {
             items.direct = true;
         }
+    }
+
+    /// The socket task takes the frames again (it has a send awaiting its ack).
+    pub fn stop_direct(&self) {
+        self.lock().direct = false;
     }
 
     /// Waits for the next item. Cancel-safe: an item is taken only when answered.
@@ -177,6 +183,11 @@ impl ConnHandle {
     /// See [`ConnQueue::go_direct`].
     pub fn go_direct(&self) {
         self.queue.go_direct();
+    }
+
+    /// See [`ConnQueue::stop_direct`].
+    pub fn stop_direct(&self) {
+        self.queue.stop_direct();
     }
 
     pub fn close(&self, code: u16) {

@@ -4,12 +4,13 @@
 //! actix-ws sends every frame through a tokio channel (a semaphore permit, a wake-up of
 //! the body, and the frame encoded again for each recipient). A room event goes to
 //! every member's socket, so here the hub encodes it once ([`Frame`]) and each socket
-//! appends those bytes to its queue: one lock and, for the first frame of a burst, one
-//! wake-up of the dispatcher, which takes the burst as one chunk. While no room of the
+//! queues a reference to those bytes: one lock and, for the first frame of a burst, one
+//! wake-up of the dispatcher. While no room of the
 //! socket is replaying its log, the hub appends live frames itself ([`Sink`]) and the
 //! socket task is not woken at all. actix-ws still does the handshake and reads the
 //! client's frames.
 
+use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -65,10 +66,10 @@ pub struct Closed;
 
 #[derive(Default)]
 struct Queue {
-    /// Frames not yet taken by the body, back to back as they go on the wire: the body
-    /// hands a burst to the dispatcher as one chunk.
-    buf: BytesMut,
-    frames: usize,
+    /// Frames not yet taken by the body: shared bytes, copied only into the
+    /// dispatcher's write buffer.
+    frames: VecDeque<Bytes>,
+    bytes: usize,
     /// The body, waiting for a frame.
     body: Option<Waker>,
     /// The writer, waiting for room.
@@ -81,14 +82,14 @@ struct Queue {
 
 impl Queue {
     fn full(&self) -> bool {
-        self.frames >= MAX_FRAMES || self.buf.len() >= MAX_BYTES
+        self.frames.len() >= MAX_FRAMES || self.bytes >= MAX_BYTES
     }
 
-    /// Appends `bytes`, answering the body's waker if it waits for them (one wake-up per
+    /// Queues `bytes`, answering the body's waker if it waits for them (one wake-up per
     /// burst: only a body that found the queue empty waits).
-    fn append(&mut self, bytes: &[u8]) -> Option<Waker> {
-        self.buf.extend_from_slice(bytes);
-        self.frames += 1;
+    fn append(&mut self, bytes: Bytes) -> Option<Waker> {
+        self.bytes += bytes.len();
+        self.frames.push_back(bytes);
         self.body.take()
     }
 }
@@ -119,7 +120,7 @@ impl Sink {
         if queue.gone || queue.ending || queue.full() {
             return false;
         }
-        let body = queue.append(&frame.0);
+        let body = queue.append(frame.0.clone());
         drop(queue);
         if let Some(body) = body {
             body.wake();
@@ -155,6 +156,7 @@ impl Outbox {
     }
 
     async fn push(&mut self, bytes: Bytes, last: bool) -> Result<(), Closed> {
+        let mut bytes = Some(bytes);
         poll_fn(|cx| {
             let mut queue = self.shared.lock();
             if queue.gone || queue.ending {
@@ -164,7 +166,10 @@ impl Outbox {
                 set_waker(&mut queue.writer, cx);
                 return Poll::Pending;
             }
-            let body = queue.append(&bytes);
+            let Some(bytes) = bytes.take() else {
+                return Poll::Ready(Ok(()));
+            };
+            let body = queue.append(bytes);
             queue.ending = last;
             drop(queue);
             if let Some(body) = body {
@@ -219,8 +224,8 @@ fn trim_reason(mut reason: CloseReason) -> CloseReason {
     reason
 }
 
-/// The response body: hands what is queued to the dispatcher, which writes it with
-/// whatever else it holds in one flush.
+/// The response body: hands the queued frames to the dispatcher, which copies as many
+/// as fit its write buffer before one flush.
 struct WireBody {
     shared: Arc<Shared>,
     /// actix-ws's own body, kept unpolled: dropping it tells its `MessageStream` that
@@ -240,22 +245,23 @@ impl MessageBody for WireBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
         let mut queue = self.shared.lock();
-        if queue.buf.is_empty() {
+        let Some(frame) = queue.frames.pop_front() else {
             if queue.ending {
                 return Poll::Ready(None);
             }
+            // An idle socket keeps no slots.
+            queue.frames = VecDeque::new();
             set_waker(&mut queue.body, cx);
             return Poll::Pending;
-        }
-        // Taken whole: an idle socket keeps no buffer.
-        let chunk = std::mem::take(&mut queue.buf).freeze();
-        queue.frames = 0;
+        };
+        queue.bytes -= frame.len();
+        // The writer waits for a full queue; it may go on once a frame is taken.
         let writer = queue.writer.take();
         drop(queue);
         if let Some(writer) = writer {
             writer.wake();
         }
-        Poll::Ready(Some(Ok(chunk)))
+        Poll::Ready(Some(Ok(frame)))
     }
 }
 
@@ -263,7 +269,7 @@ impl Drop for WireBody {
     fn drop(&mut self) {
         let mut queue = self.shared.lock();
         queue.gone = true;
-        queue.buf = BytesMut::new();
+        queue.frames = VecDeque::new();
         let writer = queue.writer.take();
         drop(queue);
         if let Some(writer) = writer {
