@@ -20,6 +20,7 @@ on_both_backends!(
     membership_applies_live,
     resume_replays_what_was_missed,
     a_resumed_socket_joins_the_live_stream_exactly_once,
+    a_resume_frame_mid_stream_replays_then_goes_on_in_order,
     resync_when_the_log_no_longer_reaches_back,
     session_revocation_and_shutdown_close_sockets,
     pipelined_sends_keep_order_and_are_all_answered,
@@ -642,6 +643,59 @@ async fn a_resumed_socket_joins_the_live_stream_exactly_once(backend: Backend) {
     assert_eq!(live, [last + 1, last + 2, last + 3]);
     b.quiet(Duration::from_millis(300), &["presence", "presence.batch"])
         .await;
+}
+
+/// A live socket that sends `resume` while its room is busy gets the log from that
+/// point in order, and the live stream after it, without a live frame slipping in
+/// between replayed ones.
+async fn a_resume_frame_mid_stream_replays_then_goes_on_in_order(backend: Backend) {
+    let Some(db) = TestDb::new(backend) else {
+        return;
+    };
+    let app = TestApp::start_on(db, |s| s.gateway.send_limit = 100_000).await;
+    let alice = who(&app, "alice").await;
+    let bob = who(&app, "bob").await;
+    let rid = shared_room(&app, &alice, &[&bob]).await;
+    let seen = app
+        .get(&format!("/api/rooms/{rid}"), Some(&bob.token))
+        .await
+        .body["last_event_seq"]
+        .as_i64()
+        .unwrap();
+    let mut b = app.ws(&bob.token).await;
+    let mut a = app.ws(&alice.token).await;
+    const SENT: usize = 300;
+    let sending = actix_web::rt::spawn(async move {
+        send_many(&mut a, rid, "x", SENT).await;
+    });
+    let last = seen + SENT as i64;
+    let mut got: Vec<i64> = Vec::new();
+    let mut restart = None;
+    loop {
+        let frame = b.recv().await;
+        let Some(seq) = frame["event_seq"].as_i64() else {
+            continue;
+        };
+        if got.is_empty() {
+            b.send(json!({"type": "resume", "rooms": {rid.to_string(): seen}}))
+                .await;
+        } else if restart.is_none() && seq <= *got.last().unwrap() {
+            restart = Some(got.len());
+        }
+        got.push(seq);
+        if restart.is_some() && seq == last {
+            break;
+        }
+    }
+    sending.await.unwrap();
+    let restart = restart.unwrap();
+    // Live until the resume took effect, then the log from `seen` on and the live
+    // stream above it: each part gap-free and in order.
+    assert_eq!(
+        got[..restart],
+        ((seen + 1)..=got[restart - 1]).collect::<Vec<_>>()
+    );
+    assert_eq!(got[restart..], ((seen + 1)..=last).collect::<Vec<_>>());
 }
 
 async fn resync_when_the_log_no_longer_reaches_back(backend: Backend) {

@@ -599,6 +599,8 @@ impl Socket {
         if !self.cursors.contains_key(&room_id) {
             return; // not a room of this user
         }
+        // The room's live frames go through `accept` again, after its log.
+        self.handle.stop_direct();
         let cursor = self.cursors.entry(room_id).or_default();
         cursor.next = Some(last.saturating_add(1));
         cursor.ahead.retain(|seq, _| *seq > last);
