@@ -416,7 +416,9 @@ try {
   await bob.page.getByRole('button', { name: 'New direct message' }).click();
   await bob.page.getByLabel('Find people').fill('ali');
   await bob.page.getByRole('dialog').getByRole('button', { name: /Alice/ }).click();
-  await bob.page.locator('.room-main textarea').waitFor({ timeout: T });
+  // The direct chat's own composer: the room Bob was in keeps its composer until the
+  // new room renders, and text typed into it is lost with it.
+  await bob.page.getByPlaceholder('Message Alice', { exact: true }).waitFor({ timeout: T });
   await send(bob.page, 'psst, a direct message');
   await waitTimeline(bob.page, ['psst, a direct message']);
   // ↑ in the empty composer edits one's last message.
