@@ -1,6 +1,9 @@
 //! Micro-benchmarks of the per-message hot paths (docs/BENCHMARKS.md):
 //! - `event_serialise`: a stored message to its `message.created` frame (once per message);
-//! - `fanout_1000`: the hub handing one room event to 1,000 local sockets' queues;
+//! - `fanout_1000`: the hub handing one room event to 1,000 local sockets' queues, taken
+//!   by their socket tasks (sockets replaying a room, or with a send in flight);
+//! - `fanout_1000_direct`: the same when the hub appends to the sockets' wires itself
+//!   (every other socket), each wire then drained as actix-http's dispatcher does;
 //! - `send_tx/{sqlite,postgres}`: the whole send path (validation, the write transaction,
 //!   publish) for a plain message in a 100-member room.
 //!
@@ -13,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use parley_api::gateway::hub::Hub;
+use parley_api::gateway::wire;
 use parley_api::models::Message;
 use parley_api::service::messages::{self, Actor, SendInput};
 use parley_api::{AppState, Settings};
@@ -117,6 +121,63 @@ fn fanout_1000(c: &mut Criterion) {
     });
 }
 
+fn fanout_1000_direct(c: &mut Criterion) {
+    use actix_web::body::MessageBody;
+    let test_db = TestDb::sqlite();
+    let db = test_db.migrated(2);
+    actix_web::rt::System::new().block_on(async {
+        let hub = Hub::new(db, 1 << 20, Arc::new(parley_api::metrics::Metrics::new()));
+        let mut sockets = Vec::new();
+        for user in 0..1000 {
+            let (outbox, body) = wire::detached();
+            let (handle, inbox) =
+                hub.register_with(user, user, &[(7, 0)], false, Some(outbox.sink()));
+            handle.go_direct();
+            sockets.push((outbox, body, inbox));
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+        let frame: Arc<str> = events::frame(
+            7,
+            1,
+            "message.created",
+            json!({"message": Message::from_rows(&message_row(), &user_row())}),
+        )
+        .to_string()
+        .into();
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let mut seq = 0;
+        c.bench_function("fanout_1000_direct", |b| {
+            b.iter_custom(|iters| {
+                let mut spent = Duration::ZERO;
+                for _ in 0..iters {
+                    seq += 1;
+                    let event = BusEvent::Room {
+                        room_id: 7,
+                        event_seq: seq,
+                        frame: frame.clone(),
+                        effect: RoomEffect::None,
+                    };
+                    let started = Instant::now();
+                    hub.dispatch(&event);
+                    spent += started.elapsed();
+                    for (_, body, inbox) in &mut sockets {
+                        let mut taken = 0;
+                        while let std::task::Poll::Ready(Some(_)) =
+                            std::pin::Pin::new(&mut *body).poll_next(&mut cx)
+                        {
+                            taken += 1;
+                        }
+                        // Every frame went to the wire, none through the socket task.
+                        assert_eq!(taken, 1);
+                        assert!(inbox.try_recv().is_none());
+                    }
+                }
+                spent
+            })
+        });
+    });
+}
+
 /// A room of 100 members; answers the state, the room and one member's id.
 fn room_of_100(backend: Backend) -> Option<(TestDb, AppState, i64, i64)> {
     let test_db = TestDb::new(backend)?;
@@ -209,5 +270,11 @@ fn send_tx(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, event_serialise, fanout_1000, send_tx);
+criterion_group!(
+    benches,
+    event_serialise,
+    fanout_1000,
+    fanout_1000_direct,
+    send_tx
+);
 criterion_main!(benches);

@@ -296,3 +296,14 @@ pub fn handle(
     });
     Ok((response, Outbox { shared }, stream))
 }
+
+/// A wire without a connection (benchmarks): the writer, and the body a dispatcher would
+/// poll.
+pub fn detached() -> (Outbox, BoxBody) {
+    let shared = Arc::new(Shared::default());
+    let body = BoxBody::new(WireBody {
+        shared: shared.clone(),
+        _actix_ws: BoxBody::new(()),
+    });
+    (Outbox { shared }, body)
+}
