@@ -75,6 +75,43 @@ fn event_serialise(c: &mut Criterion) {
     });
 }
 
+/// One `message.created` frame of room 7, as the bus carries it.
+fn room_7_frame() -> Arc<str> {
+    events::frame(
+        7,
+        1,
+        "message.created",
+        json!({"message": Message::from_rows(&message_row(), &user_row())}),
+    )
+    .to_string()
+    .into()
+}
+
+/// Times `iters` dispatches of room 7's next events, each followed by `drain` (untimed).
+fn time_dispatches(
+    hub: &Arc<Hub>,
+    frame: &Arc<str>,
+    seq: &mut i64,
+    iters: u64,
+    mut drain: impl FnMut(),
+) -> Duration {
+    let mut spent = Duration::ZERO;
+    for _ in 0..iters {
+        *seq += 1;
+        let event = BusEvent::Room {
+            room_id: 7,
+            event_seq: *seq,
+            frame: frame.clone(),
+            effect: RoomEffect::None,
+        };
+        let started = Instant::now();
+        hub.dispatch(&event);
+        spent += started.elapsed();
+        drain();
+    }
+    spent
+}
+
 fn fanout_1000(c: &mut Criterion) {
     let test_db = TestDb::sqlite();
     let db = test_db.migrated(2);
@@ -86,36 +123,17 @@ fn fanout_1000(c: &mut Criterion) {
         }
         // Let the registration's catch-up reads (an empty log) finish.
         actix_web::rt::time::sleep(Duration::from_millis(200)).await;
-        let frame: Arc<str> = events::frame(
-            7,
-            1,
-            "message.created",
-            json!({"message": Message::from_rows(&message_row(), &user_row())}),
-        )
-        .to_string()
-        .into();
+        let frame = room_7_frame();
         let mut seq = 0;
         c.bench_function("fanout_1000", |b| {
             b.iter_custom(|iters| {
-                let mut spent = Duration::ZERO;
-                for _ in 0..iters {
-                    seq += 1;
-                    let event = BusEvent::Room {
-                        room_id: 7,
-                        event_seq: seq,
-                        frame: frame.clone(),
-                        effect: RoomEffect::None,
-                    };
-                    let started = Instant::now();
-                    hub.dispatch(&event);
-                    spent += started.elapsed();
+                time_dispatches(&hub, &frame, &mut seq, iters, || {
                     for inbox in &inboxes {
                         while let Some(item) = inbox.try_recv() {
                             inbox.sent(&item);
                         }
                     }
-                }
-                spent
+                })
             })
         });
     });
@@ -136,30 +154,12 @@ fn fanout_1000_direct(c: &mut Criterion) {
             sockets.push((outbox, body, inbox));
         }
         actix_web::rt::time::sleep(Duration::from_millis(200)).await;
-        let frame: Arc<str> = events::frame(
-            7,
-            1,
-            "message.created",
-            json!({"message": Message::from_rows(&message_row(), &user_row())}),
-        )
-        .to_string()
-        .into();
+        let frame = room_7_frame();
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
         let mut seq = 0;
         c.bench_function("fanout_1000_direct", |b| {
             b.iter_custom(|iters| {
-                let mut spent = Duration::ZERO;
-                for _ in 0..iters {
-                    seq += 1;
-                    let event = BusEvent::Room {
-                        room_id: 7,
-                        event_seq: seq,
-                        frame: frame.clone(),
-                        effect: RoomEffect::None,
-                    };
-                    let started = Instant::now();
-                    hub.dispatch(&event);
-                    spent += started.elapsed();
+                time_dispatches(&hub, &frame, &mut seq, iters, || {
                     for (_, body, inbox) in &mut sockets {
                         let mut taken = 0;
                         while let std::task::Poll::Ready(Some(_)) =
@@ -171,8 +171,7 @@ fn fanout_1000_direct(c: &mut Criterion) {
                         assert_eq!(taken, 1);
                         assert!(inbox.try_recv().is_none());
                     }
-                }
-                spent
+                })
             })
         });
     });

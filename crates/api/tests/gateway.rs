@@ -590,12 +590,10 @@ async fn send_many(a: &mut common::Ws, room: i64, tag: &str, n: usize) {
     }
 }
 
-/// A socket resuming from far back (more than one replay batch) while the room keeps
-/// receiving messages gets every event once, in order, and then the live stream.
-async fn a_resumed_socket_joins_the_live_stream_exactly_once(backend: Backend) {
-    let Some(db) = TestDb::new(backend) else {
-        return;
-    };
+/// A server that lets a socket send as fast as it likes, Alice and Bob in one room, and
+/// the room's `last_event_seq` before anything is posted.
+async fn busy_room(backend: Backend) -> Option<(TestApp, Who, Who, i64, i64)> {
+    let db = TestDb::new(backend)?;
     let app = TestApp::start_on(db, |s| s.gateway.send_limit = 100_000).await;
     let alice = who(&app, "alice").await;
     let bob = who(&app, "bob").await;
@@ -606,6 +604,15 @@ async fn a_resumed_socket_joins_the_live_stream_exactly_once(backend: Backend) {
         .body["last_event_seq"]
         .as_i64()
         .unwrap();
+    Some((app, alice, bob, rid, seen))
+}
+
+/// A socket resuming from far back (more than one replay batch) while the room keeps
+/// receiving messages gets every event once, in order, and then the live stream.
+async fn a_resumed_socket_joins_the_live_stream_exactly_once(backend: Backend) {
+    let Some((app, alice, bob, rid, seen)) = busy_room(backend).await else {
+        return;
+    };
     let mut a = app.ws(&alice.token).await;
     const MISSED: usize = 520;
     const DURING: usize = 200;
@@ -649,19 +656,9 @@ async fn a_resumed_socket_joins_the_live_stream_exactly_once(backend: Backend) {
 /// point in order, and the live stream after it, without a live frame slipping in
 /// between replayed ones.
 async fn a_resume_frame_mid_stream_replays_then_goes_on_in_order(backend: Backend) {
-    let Some(db) = TestDb::new(backend) else {
+    let Some((app, alice, bob, rid, seen)) = busy_room(backend).await else {
         return;
     };
-    let app = TestApp::start_on(db, |s| s.gateway.send_limit = 100_000).await;
-    let alice = who(&app, "alice").await;
-    let bob = who(&app, "bob").await;
-    let rid = shared_room(&app, &alice, &[&bob]).await;
-    let seen = app
-        .get(&format!("/api/rooms/{rid}"), Some(&bob.token))
-        .await
-        .body["last_event_seq"]
-        .as_i64()
-        .unwrap();
     let mut b = app.ws(&bob.token).await;
     let mut a = app.ws(&alice.token).await;
     const SENT: usize = 300;
