@@ -515,12 +515,7 @@ async fn resume_replays_what_was_missed(backend: Backend) {
     .await
     .expect(201);
     let mut b = app.ws(&bob.token).await;
-    let seen = app
-        .get(&format!("/api/rooms/{rid}"), Some(&bob.token))
-        .await
-        .body["last_event_seq"]
-        .as_i64()
-        .unwrap();
+    let seen = last_event_seq(&app, &bob, rid).await;
     drop(b);
     // While Bob is away: a message, an edit, a delete.
     app.post(
@@ -590,6 +585,15 @@ async fn send_many(a: &mut common::Ws, room: i64, tag: &str, n: usize) {
     }
 }
 
+/// The room's `last_event_seq` as `member` reads it.
+async fn last_event_seq(app: &TestApp, member: &Who, rid: i64) -> i64 {
+    app.get(&format!("/api/rooms/{rid}"), Some(&member.token))
+        .await
+        .body["last_event_seq"]
+        .as_i64()
+        .unwrap()
+}
+
 /// A server that lets a socket send as fast as it likes, Alice and Bob in one room, and
 /// the room's `last_event_seq` before anything is posted.
 async fn busy_room(backend: Backend) -> Option<(TestApp, Who, Who, i64, i64)> {
@@ -598,12 +602,7 @@ async fn busy_room(backend: Backend) -> Option<(TestApp, Who, Who, i64, i64)> {
     let alice = who(&app, "alice").await;
     let bob = who(&app, "bob").await;
     let rid = shared_room(&app, &alice, &[&bob]).await;
-    let seen = app
-        .get(&format!("/api/rooms/{rid}"), Some(&bob.token))
-        .await
-        .body["last_event_seq"]
-        .as_i64()
-        .unwrap();
+    let seen = last_event_seq(&app, &bob, rid).await;
     Some((app, alice, bob, rid, seen))
 }
 
