@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod fallback;
 pub mod gateway;
+pub mod listener;
 pub mod mail;
 pub mod metrics;
 pub mod middleware;

@@ -1196,3 +1196,161 @@ async fn sends_in_flight_are_answered_before_a_close(backend: Backend) {
     .collect();
     assert_eq!(stored, acked, "stored and acknowledged differ");
 }
+
+/// The upgrade and the socket as bytes on a plain TCP connection, since the listener
+/// carries upgraded connections itself: refusals are whole HTTP answers that end the
+/// connection, a client's first frame sent right behind its request is not lost, a
+/// frame split across writes is reassembled, and a close is answered and ends TCP.
+#[actix_web::test]
+async fn the_upgrade_on_the_wire() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    let app = TestApp::start_on(TestDb::sqlite(), |_| {}).await;
+    let token = app.user("wire").await;
+    let addr = app.url("").trim_start_matches("http://").to_owned();
+    let upgrade = |path: &str, extra: &str| {
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+             Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{extra}\r\n"
+        )
+    };
+    // A masked client text frame (the zero mask leaves the payload as it is).
+    let frame = |text: &str| {
+        let mut out = vec![0x81u8];
+        match text.len() {
+            n if n < 126 => out.push(0x80 | n as u8),
+            n => {
+                out.push(0x80 | 126);
+                out.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+        }
+        out.extend_from_slice(&[0, 0, 0, 0]);
+        out.extend_from_slice(text.as_bytes());
+        out
+    };
+    async fn read_to_end(stream: &mut TcpStream) -> String {
+        let mut all = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut all))
+            .await
+            .expect("the server ends the connection")
+            .unwrap();
+        String::from_utf8_lossy(&all).into_owned()
+    }
+
+    // A disallowed origin: a whole 403 problem, then the connection ends.
+    let mut refused = TcpStream::connect(&addr).await.unwrap();
+    refused
+        .write_all(upgrade("/ws", "Origin: https://evil.example\r\n").as_bytes())
+        .await
+        .unwrap();
+    let answer = read_to_end(&mut refused).await;
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
+    let problem: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(problem["code"], "forbidden", "{problem}");
+
+    // An upgrade to a path that is not the gateway: the API's 404 problem.
+    let mut elsewhere = TcpStream::connect(&addr).await.unwrap();
+    elsewhere
+        .write_all(upgrade("/api/nowhere", "").as_bytes())
+        .await
+        .unwrap();
+    let answer = read_to_end(&mut elsewhere).await;
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    assert!(answer.contains("\"code\":\"not_found\""), "{answer}");
+
+    // The request and the `auth` frame in one write, then a ping split in two writes.
+    let mut ws = TcpStream::connect(&addr).await.unwrap();
+    let mut hello = upgrade("/ws", "").into_bytes();
+    hello.extend(frame(&json!({"type": "auth", "token": token}).to_string()));
+    ws.write_all(&hello).await.unwrap();
+    let mut reader = ServerFrames::default();
+    let head = reader.head(&mut ws).await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    let ready: Value = serde_json::from_str(&reader.text(&mut ws).await).unwrap();
+    assert_eq!(ready["type"], "ready", "{ready}");
+    let ping = frame(r#"{"type":"ping","ref":"split"}"#);
+    ws.write_all(&ping[..5]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    ws.write_all(&ping[5..]).await.unwrap();
+    loop {
+        let event: Value = serde_json::from_str(&reader.text(&mut ws).await).unwrap();
+        if event["type"] == "pong" {
+            assert_eq!(event["ref"], "split");
+            break;
+        }
+    }
+    // A close (1000): answered with a close frame, then TCP ends.
+    ws.write_all(&[0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8])
+        .await
+        .unwrap();
+    let rest = reader.rest(&mut ws).await;
+    assert!(
+        rest.windows(2).any(|w| w[0] == 0x88),
+        "a close frame before the end: {rest:?}"
+    );
+}
+
+/// Reads what the server sends on a raw socket: the HTTP head, then unmasked frames.
+#[derive(Default)]
+struct ServerFrames {
+    buf: Vec<u8>,
+}
+
+impl ServerFrames {
+    async fn fill(&mut self, stream: &mut tokio::net::TcpStream) -> usize {
+        use tokio::io::AsyncReadExt;
+        let mut chunk = [0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
+            .await
+            .expect("the server answers")
+            .unwrap();
+        self.buf.extend_from_slice(&chunk[..n]);
+        n
+    }
+
+    async fn head(&mut self, stream: &mut tokio::net::TcpStream) -> String {
+        loop {
+            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head: Vec<u8> = self.buf.drain(..end + 4).collect();
+                return String::from_utf8(head).unwrap();
+            }
+            assert!(self.fill(stream).await > 0, "connection ended in the head");
+        }
+    }
+
+    /// The next text frame's payload (server frames are never fragmented here).
+    async fn text(&mut self, stream: &mut tokio::net::TcpStream) -> String {
+        loop {
+            if self.buf.len() >= 2 {
+                assert_eq!(self.buf[0], 0x81, "a final text frame");
+                let (len, at) = match self.buf[1] {
+                    126 if self.buf.len() >= 4 => {
+                        (u16::from_be_bytes([self.buf[2], self.buf[3]]) as usize, 4)
+                    }
+                    127 if self.buf.len() >= 10 => (
+                        u64::from_be_bytes(self.buf[2..10].try_into().unwrap()) as usize,
+                        10,
+                    ),
+                    n if n < 126 => (n as usize, 2),
+                    _ => (usize::MAX, 0),
+                };
+                if len != usize::MAX && self.buf.len() >= at + len {
+                    let frame: Vec<u8> = self.buf.drain(..at + len).collect();
+                    return String::from_utf8(frame[at..].to_vec()).unwrap();
+                }
+            }
+            assert!(self.fill(stream).await > 0, "connection ended in a frame");
+        }
+    }
+
+    /// Everything until the server ends the connection.
+    async fn rest(&mut self, stream: &mut tokio::net::TcpStream) -> Vec<u8> {
+        while self.fill(stream).await > 0 {}
+        std::mem::take(&mut self.buf)
+    }
+}

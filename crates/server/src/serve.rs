@@ -58,22 +58,14 @@ async fn serve(config: Config) -> Result<(), ServeError> {
     state
         .db
         .spawn_wal_checkpointer(std::time::Duration::from_millis(250));
-    let app_state = state.clone();
-    let server = HttpServer::new(move || parley_api::app::build(app_state.clone()))
-        // Small frames (an ack, then the sender's own `message.created`) must not wait
-        // for the client's delayed ACK (~40 ms) behind Nagle's algorithm.
-        .on_connect(|conn, _| {
-            if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
-                let _ = tcp.set_nodelay(true);
-            }
-        })
+    let mut server = actix_web::dev::Server::build()
         .workers(config.workers.max(1))
         // Signals are ours: sockets must be told (1001) before the listener stops.
         .disable_signals()
-        .shutdown_timeout(config.shutdown_timeout.as_secs())
-        .bind(&config.bind)?;
-    for addr in server.addrs() {
-        tracing::info!(%addr, "listening");
+        .shutdown_timeout(config.shutdown_timeout.as_secs());
+    for listener in parley_api::listener::bind(&config.bind)? {
+        tracing::info!(addr = %listener.local_addr()?, "listening");
+        server = parley_api::listener::listen(server, listener, state.clone())?;
     }
     let server = server.run();
     let handle = server.handle();

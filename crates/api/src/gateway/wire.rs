@@ -1,11 +1,12 @@
 //! The socket's outbound side: frames encoded once, appended to the socket's outgoing
-//! bytes, and handed to actix-http's dispatcher by the response body itself.
+//! bytes, and handed by the response body to the connection's writer
+//! ([`crate::listener`]), which writes them without copying.
 //!
 //! actix-ws sends every frame through a tokio channel (a semaphore permit, a wake-up of
 //! the body, and the frame encoded again for each recipient). A room event goes to
 //! every member's socket, so here the hub encodes it once ([`Frame`]) and each socket
 //! queues a reference to those bytes: one lock and, for the first frame of a burst, one
-//! wake-up of the dispatcher. While no room of the
+//! wake-up of the connection's writer. While no room of the
 //! socket is replaying its log, the hub appends live frames itself ([`Sink`]) and the
 //! socket task is not woken at all. actix-ws still does the handshake and reads the
 //! client's frames.
@@ -66,8 +67,7 @@ pub struct Closed;
 
 #[derive(Default)]
 struct Queue {
-    /// Frames not yet taken by the body: shared bytes, copied only into the
-    /// dispatcher's write buffer.
+    /// Frames not yet taken by the body: shared bytes, written from where they are.
     frames: VecDeque<Bytes>,
     bytes: usize,
     /// The body, waiting for a frame.
@@ -224,8 +224,8 @@ fn trim_reason(mut reason: CloseReason) -> CloseReason {
     reason
 }
 
-/// The response body: hands the queued frames to the dispatcher, which copies as many
-/// as fit its write buffer before one flush.
+/// The response body: hands the queued frames to the connection's writer, which takes
+/// up to 32 KiB of them for one vectored write.
 struct WireBody {
     shared: Arc<Shared>,
     /// actix-ws's own body, kept unpolled: dropping it tells its `MessageStream` that

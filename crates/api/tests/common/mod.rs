@@ -1,5 +1,5 @@
-//! The test harness: a real Parley server (actix test server on a free port) over a
-//! per-test database, plus a small JSON client.
+//! The test harness: a real Parley server (the production listener on a free port)
+//! over a per-test database, plus a small JSON client.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use actix_web::http::Method;
@@ -134,8 +134,70 @@ macro_rules! on_both_backends {
     )*};
 }
 
+/// The server as `parley serve` runs it ([`parley_api::listener`]), one worker, on a
+/// free loopback port; stopped when dropped.
+pub struct TestServer {
+    addr: std::net::SocketAddr,
+    handle: actix_web::dev::ServerHandle,
+    client: awc::Client,
+}
+
+impl TestServer {
+    fn start(state: AppState) -> TestServer {
+        let listener = parley_api::listener::bind("127.0.0.1:0")
+            .expect("bind")
+            .pop()
+            .expect("one listener");
+        let addr = listener.local_addr().unwrap();
+        let builder = actix_web::dev::Server::build()
+            .workers(1)
+            .disable_signals()
+            .shutdown_timeout(1);
+        let server = parley_api::listener::listen(builder, listener, state)
+            .expect("listen")
+            .run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        let client = awc::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .finish();
+        TestServer {
+            addr,
+            handle,
+            client,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn request(&self, method: Method, url: impl AsRef<str>) -> awc::ClientRequest {
+        self.client.request(method, url.as_ref())
+    }
+
+    pub fn get(&self, path: &str) -> awc::ClientRequest {
+        self.request(Method::GET, self.url(path))
+    }
+
+    pub fn post(&self, path: &str) -> awc::ClientRequest {
+        self.request(Method::POST, self.url(path))
+    }
+
+    pub fn patch(&self, path: &str) -> awc::ClientRequest {
+        self.request(Method::PATCH, self.url(path))
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        actix_web::rt::spawn(async move { handle.stop(false).await });
+    }
+}
+
 pub struct TestApp {
-    pub server: actix_test::TestServer,
+    pub server: TestServer,
     pub state: AppState,
     pub db: std::sync::Arc<TestDb>,
     pub outbox: tempfile::TempDir,
@@ -223,8 +285,7 @@ impl TestApp {
             .map(|(url, prefix)| parley_realtime::RedisLink::new(url, prefix).expect("redis url"));
         let state = AppState::new(settings, pool, link).expect("state");
         parley_api::gateway::start_dispatcher(&state);
-        let app_state = state.clone();
-        let server = actix_test::start(move || parley_api::app::build(app_state.clone()));
+        let server = TestServer::start(state.clone());
         TestApp {
             server,
             state,

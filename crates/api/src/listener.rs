@@ -1,0 +1,325 @@
+//! The HTTP listener. Every request, WebSocket upgrades included, is answered by the
+//! actix-web application ([`crate::app::build`]); what differs is who carries a
+//! connection once it has become a WebSocket.
+//!
+//! actix-http's HTTP/1 dispatcher keeps an 8 KiB read and an 8 KiB write buffer for the
+//! whole life of a connection, and copies every outgoing frame into the latter. For a
+//! socket that idles most of its life, those buffers were most of its memory
+//! (docs/BENCHMARKS.md). So the dispatcher hands WebSocket upgrade requests over
+//! ([`upgraded`]): the same application answers them, and once the answer is `101` the
+//! connection is carried here. Reads go through a buffer on the stack and reach the
+//! handler's payload as exactly-sized chunks; the body's frames are written from their
+//! shared bytes with vectored writes. An idle socket keeps no buffer at all.
+
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::io::{self, IoSlice};
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use actix_codec::{Encoder, Framed, FramedParts};
+use actix_http::body::{BoxBody, MessageBody};
+use actix_http::error::PayloadError;
+use actix_http::h1;
+use actix_http::{ConnectionType, HttpService, Request, Response, StatusCode};
+use actix_server::ServerBuilder;
+use actix_service::{
+    IntoServiceFactory, Service, ServiceFactory, ServiceFactoryExt, fn_factory, fn_service,
+    map_config,
+};
+use actix_web::dev::{AppConfig, ServiceResponse};
+use actix_web::rt::net::TcpStream;
+use bytes::{Buf, Bytes, BytesMut};
+use futures_util::Stream;
+
+use crate::state::AppState;
+
+/// Bytes taken from a socket's body before one write, as actix-http's dispatcher does
+/// (its `h1_write_buffer_size`): past that the body keeps its frames, its queue fills,
+/// and the hub sees a slow consumer.
+const WRITE_BATCH_BYTES: usize = 32 * 1024;
+/// Frames in one vectored write.
+const WRITE_BATCH_FRAMES: usize = 64;
+/// One read's buffer, on the stack (client frames are small; a bigger one takes more
+/// reads).
+const READ_CHUNK: usize = 4 * 1024;
+
+/// Binds every address `addr` resolves to, as actix-web's `HttpServer::bind` does
+/// (address reuse, a backlog of 1,024).
+pub fn bind(addr: &str) -> io::Result<Vec<TcpListener>> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let mut listeners = Vec::new();
+    for addr in addr.to_socket_addrs()? {
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        socket.set_reuse_address(true)?;
+        socket.bind(&addr.into())?;
+        socket.listen(1024)?;
+        listeners.push(TcpListener::from(socket));
+    }
+    if listeners.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{addr} resolves to no address"),
+        ));
+    }
+    Ok(listeners)
+}
+
+/// Serves the application on `listener` (one instance per worker of `builder`).
+pub fn listen(
+    builder: ServerBuilder,
+    listener: TcpListener,
+    state: AppState,
+) -> io::Result<ServerBuilder> {
+    let addr = listener.local_addr()?;
+    let shutdown = builder.graceful_shutdown_signal();
+    builder.listen(format!("parley-{addr}"), listener, move || {
+        let upgrade_state = state.clone();
+        let upgrade = fn_factory(move || {
+            let app = crate::app::build(upgrade_state.clone()).into_factory();
+            async move {
+                let app = Rc::new(app.new_service(app_config(addr)).await?);
+                Ok::<_, ()>(fn_service(
+                    move |(req, framed): (Request, Framed<TcpStream, h1::Codec>)| {
+                        upgraded(app.clone(), req, framed)
+                    },
+                ))
+            }
+        });
+        let app = crate::app::build(state.clone())
+            .into_factory()
+            .map_err(|err| err.error_response());
+        let signal = shutdown.clone();
+        // actix-web's `HttpServer` settings, which this listener replaces.
+        HttpService::build()
+            .graceful_shutdown_signal(move || {
+                let signal = signal.clone();
+                async move { signal.notified().await }
+            })
+            .client_request_timeout(Duration::from_secs(5))
+            .client_disconnect_timeout(Duration::from_secs(1))
+            // Small frames (an ack, then the sender's own `message.created`) must not
+            // wait for the client's delayed ACK (~40 ms) behind Nagle's algorithm.
+            .tcp_nodelay(true)
+            .local_addr(addr)
+            .upgrade(upgrade)
+            .finish(map_config(app, move |_| app_config(addr)))
+            .tcp()
+    })
+}
+
+/// What `HttpServer` gives the application: plain HTTP, the listener's address as the
+/// host of last resort (requests carry their own `Host`). actix-web builds it only for
+/// its own server and its test server, hence the test constructor.
+fn app_config(addr: SocketAddr) -> AppConfig {
+    AppConfig::__priv_test_new(false, addr.to_string(), addr)
+}
+
+/// Answers an upgrade request through the application, then carries the WebSocket
+/// until its body ends (the socket closed) or the connection fails.
+async fn upgraded<S, B>(
+    app: Rc<S>,
+    req: Request,
+    framed: Framed<TcpStream, h1::Codec>,
+) -> Result<(), actix_web::Error>
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody + 'static,
+{
+    let FramedParts {
+        io,
+        mut codec,
+        read_buf,
+        ..
+    } = framed.into_parts();
+    let io = Rc::new(io);
+    let inbound = Inbound {
+        io: io.clone(),
+        // The client's first frames, if it sent them right behind the request.
+        early: (!read_buf.is_empty()).then(|| read_buf.freeze()),
+        ended: false,
+    };
+    let (req, _) = req.replace_payload(actix_http::Payload::Stream {
+        payload: Box::pin(inbound) as actix_http::BoxedPayloadStream,
+    });
+    let res: Response<BoxBody> = match app.call(req).await {
+        Ok(res) => res.map_into_boxed_body().into_parts().1.into(),
+        Err(err) => err.error_response().into(),
+    };
+    let (mut head, body) = res.into_parts();
+    let upgrade = head.status() == StatusCode::SWITCHING_PROTOCOLS;
+    if !upgrade {
+        // A refusal (origin, handshake, rate limit): answered, then the connection ends.
+        head.head_mut().set_connection_type(ConnectionType::Close);
+    }
+    let mut out = Outgoing::default();
+    let mut head_bytes = BytesMut::new();
+    let result = match codec.encode(h1::Message::Item((head, body.size())), &mut head_bytes) {
+        Ok(()) => {
+            out.push(head_bytes.freeze());
+            if upgrade {
+                drop(codec);
+                let mut body = std::pin::pin!(body);
+                poll_fn(|cx| out.poll_drain(&io, body.as_mut(), cx)).await
+            } else {
+                refuse(&io, codec, out, body).await
+            }
+        }
+        Err(err) => Err(err),
+    };
+    if let Err(err) = result {
+        // A peer that vanished is not the server's error.
+        tracing::debug!(error = %err, "websocket connection ended");
+    }
+    Ok(())
+}
+
+/// Writes the rest of a non-upgrade answer (its head is in `out`).
+async fn refuse(
+    io: &TcpStream,
+    mut codec: h1::Codec,
+    mut out: Outgoing,
+    body: BoxBody,
+) -> io::Result<()> {
+    let mut body = std::pin::pin!(body);
+    while let Some(chunk) = poll_fn(|cx| body.as_mut().poll_next(cx)).await {
+        let chunk = chunk.map_err(|err| io::Error::other(err.to_string()))?;
+        let mut buf = BytesMut::new();
+        codec.encode(h1::Message::Chunk(Some(chunk)), &mut buf)?;
+        out.push(buf.freeze());
+    }
+    let mut buf = BytesMut::new();
+    codec.encode(h1::Message::Chunk(None), &mut buf)?;
+    out.push(buf.freeze());
+    let mut body = std::pin::pin!(BoxBody::new(()));
+    poll_fn(|cx| out.poll_drain(io, body.as_mut(), cx)).await
+}
+
+/// The client's bytes, read by the handler's frame stream itself when it wants more (so
+/// a client that floods is slowed by TCP), through a buffer on the stack.
+struct Inbound {
+    io: Rc<TcpStream>,
+    early: Option<Bytes>,
+    ended: bool,
+}
+
+impl Stream for Inbound {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(early) = self.early.take() {
+            return Poll::Ready(Some(Ok(early)));
+        }
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        loop {
+            if let Err(err) = ready!(self.io.poll_read_ready(cx)) {
+                self.ended = true;
+                return Poll::Ready(Some(Err(PayloadError::Io(err))));
+            }
+            let mut scratch = [0u8; READ_CHUNK];
+            match self.io.try_read(&mut scratch) {
+                Ok(0) => {
+                    self.ended = true;
+                    return Poll::Ready(None);
+                }
+                Ok(n) => return Poll::Ready(Some(Ok(Bytes::copy_from_slice(&scratch[..n])))),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(err) => {
+                    self.ended = true;
+                    return Poll::Ready(Some(Err(PayloadError::Io(err))));
+                }
+            }
+        }
+    }
+}
+
+/// Frames taken from the body and not yet written, the first maybe in part.
+#[derive(Default)]
+struct Outgoing {
+    frames: VecDeque<Bytes>,
+    bytes: usize,
+    /// The body has ended: the socket closes once this is written.
+    ended: bool,
+}
+
+impl Outgoing {
+    fn push(&mut self, frame: Bytes) {
+        self.bytes += frame.len();
+        self.frames.push_back(frame);
+    }
+
+    fn full(&self) -> bool {
+        self.bytes >= WRITE_BATCH_BYTES || self.frames.len() >= WRITE_BATCH_FRAMES
+    }
+
+    /// Writes the body's frames until the socket would block or the body has none
+    /// ready; ready once the body has ended and all is written (the write side shut).
+    fn poll_drain(
+        &mut self,
+        io: &TcpStream,
+        mut body: Pin<&mut BoxBody>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            while !self.ended && !self.full() {
+                match body.as_mut().poll_next(cx) {
+                    Poll::Ready(Some(Ok(frame))) => self.push(frame),
+                    Poll::Ready(Some(Err(err))) => {
+                        return Poll::Ready(Err(io::Error::other(err.to_string())));
+                    }
+                    Poll::Ready(None) => self.ended = true,
+                    Poll::Pending => break,
+                }
+            }
+            if self.frames.is_empty() {
+                if self.ended {
+                    // The socket closes once the frame stream lets go of it too.
+                    return Poll::Ready(Ok(()));
+                }
+                // An idle socket keeps no slots.
+                self.frames = VecDeque::new();
+                return Poll::Pending;
+            }
+            ready!(self.poll_write(io, cx))?;
+        }
+    }
+
+    /// One vectored write of what is queued; the written part is dropped.
+    fn poll_write(&mut self, io: &TcpStream, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut slices = [IoSlice::new(&[]); WRITE_BATCH_FRAMES];
+        let mut count = 0;
+        for (slot, frame) in slices.iter_mut().zip(&self.frames) {
+            *slot = IoSlice::new(frame);
+            count += 1;
+        }
+        let written = loop {
+            ready!(io.poll_write_ready(cx))?;
+            match io.try_write_vectored(&slices[..count]) {
+                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Ok(n) => break n,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(err) => return Poll::Ready(Err(err)),
+            }
+        };
+        self.bytes -= written;
+        let mut left = written;
+        while left > 0 {
+            let Some(front) = self.frames.front_mut() else {
+                break;
+            };
+            if front.len() <= left {
+                left -= front.len();
+                self.frames.pop_front();
+            } else {
+                front.advance(left);
+                left = 0;
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
