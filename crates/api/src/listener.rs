@@ -26,10 +26,7 @@ use actix_http::error::PayloadError;
 use actix_http::h1;
 use actix_http::{ConnectionType, HttpService, Request, Response, StatusCode};
 use actix_server::ServerBuilder;
-use actix_service::{
-    IntoServiceFactory, Service, ServiceFactory, ServiceFactoryExt, fn_factory, fn_service,
-    map_config,
-};
+use actix_service::{IntoServiceFactory, Service, ServiceFactory, fn_factory, fn_service};
 use actix_web::dev::{AppConfig, ServiceResponse};
 use actix_web::rt::net::TcpStream;
 use bytes::{Buf, Bytes, BytesMut};
@@ -77,11 +74,36 @@ pub fn listen(
     let addr = listener.local_addr()?;
     let shutdown = builder.graceful_shutdown_signal();
     builder.listen(format!("parley-{addr}"), listener, move || {
-        let upgrade_state = state.clone();
-        let upgrade = fn_factory(move || {
-            let app = crate::app::build(upgrade_state.clone()).into_factory();
+        // One application per worker for plain requests and upgrades alike, built by
+        // whichever of actix-http's two factories starts first.
+        let shared = Rc::new(tokio::sync::OnceCell::new());
+        let state = state.clone();
+        let instance = move || {
+            let (shared, state) = (shared.clone(), state.clone());
             async move {
-                let app = Rc::new(app.new_service(app_config(addr)).await?);
+                let app = shared
+                    .get_or_try_init(|| async move {
+                        let factory = crate::app::build(state).into_factory();
+                        factory.new_service(app_config(addr)).await.map(Rc::new)
+                    })
+                    .await?;
+                Ok::<_, ()>(app.clone())
+            }
+        };
+        let plain = fn_factory({
+            let instance = instance.clone();
+            move || {
+                let app = instance();
+                async move {
+                    let app = app.await?;
+                    Ok::<_, ()>(fn_service(move |req: Request| app.call(req)))
+                }
+            }
+        });
+        let upgrade = fn_factory(move || {
+            let app = instance();
+            async move {
+                let app = app.await?;
                 Ok::<_, ()>(fn_service(
                     move |(req, framed): (Request, Framed<TcpStream, h1::Codec>)| {
                         upgraded(app.clone(), req, framed)
@@ -89,9 +111,6 @@ pub fn listen(
                 ))
             }
         });
-        let app = crate::app::build(state.clone())
-            .into_factory()
-            .map_err(|err| err.error_response());
         let signal = shutdown.clone();
         // actix-web's `HttpServer` settings, which this listener replaces.
         HttpService::build()
@@ -106,7 +125,7 @@ pub fn listen(
             .tcp_nodelay(true)
             .local_addr(addr)
             .upgrade(upgrade)
-            .finish(map_config(app, move |_| app_config(addr)))
+            .finish(plain)
             .tcp()
     })
 }
