@@ -1,4 +1,4 @@
-//! The WebSocket gateway with a real client over the actix test server, on both
+//! The WebSocket gateway with a real client over the production listener, on both
 //! backends: auth, every event type, live membership, resume, resync and close codes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
