@@ -73,6 +73,12 @@ pub fn listen(
 ) -> io::Result<ServerBuilder> {
     let addr = listener.local_addr()?;
     let shutdown = builder.graceful_shutdown_signal();
+    let gateway = &state.settings.gateway;
+    let stall_limit = Duration::from_secs(
+        gateway
+            .write_stall_secs
+            .unwrap_or(gateway.ping_interval_secs + gateway.pong_timeout_secs),
+    );
     builder.listen(format!("parley-{addr}"), listener, move || {
         // One application per worker for plain requests and upgrades alike, built by
         // whichever of actix-http's two factories starts first.
@@ -106,7 +112,7 @@ pub fn listen(
                 let app = app.await?;
                 Ok::<_, ()>(fn_service(
                     move |(req, framed): (Request, Framed<TcpStream, h1::Codec>)| {
-                        upgraded(app.clone(), req, framed)
+                        upgraded(app.clone(), stall_limit, req, framed)
                     },
                 ))
             }
@@ -141,6 +147,7 @@ fn app_config(addr: SocketAddr) -> AppConfig {
 /// until its body ends (the socket closed) or the connection fails.
 async fn upgraded<S, B>(
     app: Rc<S>,
+    stall_limit: Duration,
     req: Request,
     framed: Framed<TcpStream, h1::Codec>,
 ) -> Result<(), actix_web::Error>
@@ -182,7 +189,40 @@ where
             if upgrade {
                 drop(codec);
                 let mut body = std::pin::pin!(body);
-                poll_fn(|cx| out.poll_drain(&io, body.as_mut(), cx)).await
+                // Writes that make no progress for longer than a ping and its pong may
+                // take (`write_stall_secs`) cannot belong to a live client: past that
+                // the connection is given up rather than kept, with the kernel's unsent
+                // bytes, for a client that may keep a zero window open for ever.
+                let mut stall: Option<Pin<Box<actix_web::rt::time::Sleep>>> = None;
+                let mut stalled = false;
+                let carried = poll_fn(|cx| {
+                    let written = out.written;
+                    let drained = out.poll_drain(&io, body.as_mut(), cx);
+                    if out.written != written || out.frames.is_empty() {
+                        stalled = false;
+                    }
+                    if drained.is_pending() && !out.frames.is_empty() {
+                        let deadline = actix_web::rt::time::Instant::now() + stall_limit;
+                        let timer = stall.get_or_insert_with(|| {
+                            Box::pin(actix_web::rt::time::sleep_until(deadline))
+                        });
+                        if !stalled {
+                            timer.as_mut().reset(deadline);
+                            stalled = true;
+                        }
+                        if timer.as_mut().poll(cx).is_ready() {
+                            return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
+                        }
+                    }
+                    drained
+                })
+                .await;
+                if carried.is_err() {
+                    // Given up on (or failed): reset rather than leave the kernel
+                    // holding unsent bytes for a peer that may never take them.
+                    let _ = socket2::SockRef::from(&*io).set_linger(Some(Duration::ZERO));
+                }
+                carried
             } else {
                 refuse(&io, codec, out, body).await
             }
@@ -262,6 +302,8 @@ impl Stream for Inbound {
 struct Outgoing {
     frames: VecDeque<Bytes>,
     bytes: usize,
+    /// Bytes written since the connection was upgraded.
+    written: u64,
     /// The body has ended: the socket closes once this is written.
     ended: bool,
 }
@@ -326,6 +368,7 @@ impl Outgoing {
             }
         };
         self.bytes -= written;
+        self.written += written as u64;
         let mut left = written;
         while left > 0 {
             let Some(front) = self.frames.front_mut() else {

@@ -42,6 +42,9 @@ pub struct GatewaySettings {
     pub ping_interval_secs: u64,
     /// A socket that has not answered for this long after a ping is closed.
     pub pong_timeout_secs: u64,
+    /// A connection whose writes make no progress for this long is reset (its client
+    /// reads nothing, not even pings); `None`: a ping's interval and its pong's timeout.
+    pub write_stall_secs: Option<u64>,
     /// Unauthenticated sockets are closed after this long.
     pub auth_timeout_secs: u64,
     pub max_connections_per_user: usize,
@@ -66,6 +69,7 @@ impl Default for GatewaySettings {
             send_window_secs: 10,
             ping_interval_secs: 25,
             pong_timeout_secs: 10,
+            write_stall_secs: None,
             auth_timeout_secs: 10,
             max_connections_per_user: 20,
             session_sweep_secs: 30,

@@ -95,3 +95,70 @@ async fn a_stalled_reader_is_cut_off_and_others_keep_their_pace() {
         mean(&latencies[MESSAGES - 100..])
     );
 }
+
+/// A client that stops reading for good: once the server's writes to it have made no
+/// progress for `write_stall_secs` (by default a ping's interval and its pong's timeout;
+/// here 1 s), the server gives the connection up and resets it, instead of holding it,
+/// and the kernel's unsent bytes, for as long as the client keeps its zero window open.
+#[actix_web::test]
+async fn a_reader_that_never_reads_again_is_let_go() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::start_on(TestDb::sqlite(), |s| {
+        s.gateway.queue_bytes = 16 * 1024;
+        s.gateway.write_stall_secs = Some(1);
+        s.rate_limits = false;
+    })
+    .await;
+    let author = app.member("author").await;
+    let stalled = app.member("stalled").await;
+    let rid = app.public_room(&author, "firehose", &[&stalled]).await;
+
+    // A raw client with a small receive buffer, authenticated in its first write.
+    let addr: std::net::SocketAddr = app.url("").trim_start_matches("http://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut raw = socket.connect(addr).await.unwrap();
+    let auth = json!({"type": "auth", "token": stalled.token}).to_string();
+    let mut hello = format!(
+        "GET /ws HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
+    .into_bytes();
+    hello.extend_from_slice(&[0x81, 0x80 | 126]);
+    hello.extend_from_slice(&(auth.len() as u16).to_be_bytes());
+    hello.extend_from_slice(&[0, 0, 0, 0]);
+    hello.extend_from_slice(auth.as_bytes());
+    raw.write_all(&hello).await.unwrap();
+    let mut head = [0u8; 12];
+    raw.read_exact(&mut head).await.unwrap();
+    assert_eq!(&head, b"HTTP/1.1 101");
+
+    // From here on the client reads nothing: ~6 MB for it, more than its queue and both
+    // kernels' buffers.
+    let pad = "x".repeat(3990);
+    for i in 0..MESSAGES {
+        app.post(
+            "/api/messages",
+            Some(&author.token),
+            json!({"room_id": rid, "body": format!("{i:06} {pad}")}),
+        )
+        .await
+        .expect(201);
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // Reading now, the client finds the bytes its kernel held, then the reset: not the
+    // rest of the stream and a close.
+    let mut sink = vec![0u8; 64 * 1024];
+    let mut read = 0usize;
+    let end = loop {
+        match tokio::time::timeout(Duration::from_secs(10), raw.read(&mut sink)).await {
+            Ok(Ok(0)) => break "end of stream".to_owned(),
+            Ok(Ok(n)) => read += n,
+            Ok(Err(err)) => break format!("{:?}", err.kind()),
+            Err(_) => break "silence".to_owned(),
+        }
+    };
+    assert_eq!(end, "ConnectionReset", "after {read} bytes");
+}
