@@ -1208,27 +1208,9 @@ async fn the_upgrade_on_the_wire() {
 
     let app = TestApp::start_on(TestDb::sqlite(), |_| {}).await;
     let token = app.user("wire").await;
-    let addr = app.url("").trim_start_matches("http://").to_owned();
-    let upgrade = |path: &str, extra: &str| {
-        format!(
-            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
-             Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{extra}\r\n"
-        )
-    };
-    // A masked client text frame (the zero mask leaves the payload as it is).
-    let frame = |text: &str| {
-        let mut out = vec![0x81u8];
-        match text.len() {
-            n if n < 126 => out.push(0x80 | n as u8),
-            n => {
-                out.push(0x80 | 126);
-                out.extend_from_slice(&(n as u16).to_be_bytes());
-            }
-        }
-        out.extend_from_slice(&[0, 0, 0, 0]);
-        out.extend_from_slice(text.as_bytes());
-        out
-    };
+    let addr = common::host_port(&app);
+    let upgrade = |path: &str, extra: &str| common::upgrade_request(&addr, path, extra);
+    let frame = common::client_text_frame;
     async fn read_to_end(stream: &mut TcpStream) -> String {
         let mut all = Vec::new();
         tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut all))

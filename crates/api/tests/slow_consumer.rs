@@ -115,20 +115,13 @@ async fn a_reader_that_never_reads_again_is_let_go() {
     let rid = app.public_room(&author, "firehose", &[&stalled]).await;
 
     // A raw client with a small receive buffer, authenticated in its first write.
-    let addr: std::net::SocketAddr = app.url("").trim_start_matches("http://").parse().unwrap();
+    let host = common::host_port(&app);
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(4096).unwrap();
-    let mut raw = socket.connect(addr).await.unwrap();
+    let mut raw = socket.connect(host.parse().unwrap()).await.unwrap();
     let auth = json!({"type": "auth", "token": stalled.token}).to_string();
-    let mut hello = format!(
-        "GET /ws HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
-         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
-    )
-    .into_bytes();
-    hello.extend_from_slice(&[0x81, 0x80 | 126]);
-    hello.extend_from_slice(&(auth.len() as u16).to_be_bytes());
-    hello.extend_from_slice(&[0, 0, 0, 0]);
-    hello.extend_from_slice(auth.as_bytes());
+    let mut hello = common::upgrade_request(&host, "/ws", "").into_bytes();
+    hello.extend(common::client_text_frame(&auth));
     raw.write_all(&hello).await.unwrap();
     let mut head = [0u8; 12];
     raw.read_exact(&mut head).await.unwrap();

@@ -671,3 +671,32 @@ pub fn presence_in(frame: &Value, user_id: i64) -> Option<String> {
         .then(|| frame["status"].as_str().map(str::to_owned))
         .flatten()
 }
+
+/// The server's `host:port`, for raw TCP clients.
+pub fn host_port(app: &TestApp) -> String {
+    app.url("").trim_start_matches("http://").to_owned()
+}
+
+/// A WebSocket upgrade request for `path` on a raw connection, `extra` header lines
+/// (each ending in CRLF) added.
+pub fn upgrade_request(host: &str, path: &str, extra: &str) -> String {
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{extra}\r\n"
+    )
+}
+
+/// A masked client text frame as bytes (the zero mask leaves the payload as it is).
+pub fn client_text_frame(text: &str) -> Vec<u8> {
+    let mut out = vec![0x81u8];
+    match text.len() {
+        n if n < 126 => out.push(0x80 | n as u8),
+        n => {
+            out.push(0x80 | 126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(&[0, 0, 0, 0]);
+    out.extend_from_slice(text.as_bytes());
+    out
+}
