@@ -1211,7 +1211,10 @@ async fn the_upgrade_on_the_wire() {
     let addr = common::host_port(&app);
     let upgrade = |path: &str, extra: &str| common::upgrade_request(&addr, path, extra);
     let frame = common::client_text_frame;
-    async fn read_to_end(stream: &mut TcpStream) -> String {
+    // Sends `request` on a new connection; the whole answer, once the server ends it.
+    async fn answer_to(addr: &str, request: String) -> String {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
         let mut all = Vec::new();
         tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut all))
             .await
@@ -1221,12 +1224,7 @@ async fn the_upgrade_on_the_wire() {
     }
 
     // A disallowed origin: a whole 403 problem, then the connection ends.
-    let mut refused = TcpStream::connect(&addr).await.unwrap();
-    refused
-        .write_all(upgrade("/ws", "Origin: https://evil.example\r\n").as_bytes())
-        .await
-        .unwrap();
-    let answer = read_to_end(&mut refused).await;
+    let answer = answer_to(&addr, upgrade("/ws", "Origin: https://evil.example\r\n")).await;
     assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
     assert!(
         answer.to_ascii_lowercase().contains("connection: close"),
@@ -1236,12 +1234,7 @@ async fn the_upgrade_on_the_wire() {
     assert_eq!(problem["code"], "forbidden", "{problem}");
 
     // An upgrade to a path that is not the gateway: the API's 404 problem.
-    let mut elsewhere = TcpStream::connect(&addr).await.unwrap();
-    elsewhere
-        .write_all(upgrade("/api/nowhere", "").as_bytes())
-        .await
-        .unwrap();
-    let answer = read_to_end(&mut elsewhere).await;
+    let answer = answer_to(&addr, upgrade("/api/nowhere", "")).await;
     assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
     assert!(answer.contains("\"code\":\"not_found\""), "{answer}");
 
