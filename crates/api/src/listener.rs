@@ -182,51 +182,15 @@ where
         head.head_mut().set_connection_type(ConnectionType::Close);
     }
     let mut out = Outgoing::default();
-    let mut head_bytes = BytesMut::new();
-    let result = match codec.encode(h1::Message::Item((head, body.size())), &mut head_bytes) {
-        Ok(()) => {
-            out.push(head_bytes.freeze());
-            if upgrade {
-                drop(codec);
-                let mut body = std::pin::pin!(body);
-                // Writes that make no progress for longer than a ping and its pong may
-                // take (`write_stall_secs`) cannot belong to a live client: past that
-                // the connection is given up rather than kept, with the kernel's unsent
-                // bytes, for a client that may keep a zero window open for ever.
-                let mut stall: Option<Pin<Box<actix_web::rt::time::Sleep>>> = None;
-                let mut stalled = false;
-                let carried = poll_fn(|cx| {
-                    let written = out.written;
-                    let drained = out.poll_drain(&io, body.as_mut(), cx);
-                    if out.written != written || out.frames.is_empty() {
-                        stalled = false;
-                    }
-                    if drained.is_pending() && !out.frames.is_empty() {
-                        let deadline = actix_web::rt::time::Instant::now() + stall_limit;
-                        let timer = stall.get_or_insert_with(|| {
-                            Box::pin(actix_web::rt::time::sleep_until(deadline))
-                        });
-                        if !stalled {
-                            timer.as_mut().reset(deadline);
-                            stalled = true;
-                        }
-                        if timer.as_mut().poll(cx).is_ready() {
-                            return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
-                        }
-                    }
-                    drained
-                })
-                .await;
-                if carried.is_err() {
-                    // Given up on (or failed): reset rather than leave the kernel
-                    // holding unsent bytes for a peer that may never take them.
-                    let _ = socket2::SockRef::from(&*io).set_linger(Some(Duration::ZERO));
-                }
-                carried
-            } else {
-                refuse(&io, codec, out, body).await
-            }
+    let result = match encode_head(&mut codec, head, body.size(), &mut out) {
+        Ok(()) if upgrade => {
+            drop(codec);
+            carry(&io, out, body, stall_limit).await
         }
+        Ok(()) => match encode_body(&mut codec, body, &mut out).await {
+            Ok(()) => carry(&io, out, BoxBody::new(()), stall_limit).await,
+            Err(err) => Err(err),
+        },
         Err(err) => Err(err),
     };
     if let Err(err) = result {
@@ -236,13 +200,20 @@ where
     Ok(())
 }
 
-/// Writes the rest of a non-upgrade answer (its head is in `out`).
-async fn refuse(
-    io: &TcpStream,
-    mut codec: h1::Codec,
-    mut out: Outgoing,
-    body: BoxBody,
+fn encode_head(
+    codec: &mut h1::Codec,
+    head: Response<()>,
+    size: actix_http::body::BodySize,
+    out: &mut Outgoing,
 ) -> io::Result<()> {
+    let mut buf = BytesMut::new();
+    codec.encode(h1::Message::Item((head, size)), &mut buf)?;
+    out.push(buf.freeze());
+    Ok(())
+}
+
+/// A non-upgrade answer's whole body, framed as its head announced.
+async fn encode_body(codec: &mut h1::Codec, body: BoxBody, out: &mut Outgoing) -> io::Result<()> {
     let mut body = std::pin::pin!(body);
     while let Some(chunk) = poll_fn(|cx| body.as_mut().poll_next(cx)).await {
         let chunk = chunk.map_err(|err| io::Error::other(err.to_string()))?;
@@ -253,8 +224,53 @@ async fn refuse(
     let mut buf = BytesMut::new();
     codec.encode(h1::Message::Chunk(None), &mut buf)?;
     out.push(buf.freeze());
-    let mut body = std::pin::pin!(BoxBody::new(()));
-    poll_fn(|cx| out.poll_drain(io, body.as_mut(), cx)).await
+    Ok(())
+}
+
+/// Writes what is in `out`, then `body`'s frames as they come, until the body ends and
+/// all is written.
+///
+/// Writes that make no progress for longer than a ping and its pong may take
+/// (`stall_limit`, `write_stall_secs`) cannot be for a live client: past that the
+/// connection is given up and reset, rather than kept, with the kernel's unsent bytes,
+/// for a client that may keep a zero window open for ever.
+async fn carry(
+    io: &TcpStream,
+    mut out: Outgoing,
+    body: BoxBody,
+    stall_limit: Duration,
+) -> io::Result<()> {
+    let mut body = std::pin::pin!(body);
+    let mut stall: Option<Pin<Box<actix_web::rt::time::Sleep>>> = None;
+    let mut stalled = false;
+    let carried = poll_fn(|cx| {
+        let written = out.written;
+        let drained = out.poll_drain(io, body.as_mut(), cx);
+        if out.written != written || out.frames.is_empty() {
+            stalled = false;
+        }
+        if drained.is_pending() && !out.frames.is_empty() {
+            let deadline = actix_web::rt::time::Instant::now() + stall_limit;
+            // One timer per connection, made at its first stall and then re-armed.
+            let timer =
+                stall.get_or_insert_with(|| Box::pin(actix_web::rt::time::sleep_until(deadline)));
+            if !stalled {
+                timer.as_mut().reset(deadline);
+                stalled = true;
+            }
+            if timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
+            }
+        }
+        drained
+    })
+    .await;
+    if carried.is_err() {
+        // Given up on (or failed): reset rather than leave the kernel holding unsent
+        // bytes for a peer that may never take them.
+        let _ = socket2::SockRef::from(io).set_linger(Some(Duration::ZERO));
+    }
+    carried
 }
 
 /// The client's bytes, read by the handler's frame stream itself when it wants more (so
@@ -310,6 +326,10 @@ struct Outgoing {
 
 impl Outgoing {
     fn push(&mut self, frame: Bytes) {
+        // Nothing to write (a sized body's end): a write of it would count as a failure.
+        if frame.is_empty() {
+            return;
+        }
         self.bytes += frame.len();
         self.frames.push_back(frame);
     }
