@@ -55,6 +55,9 @@ struct Cursor {
     next: Option<i64>,
     /// Events that arrived ahead of `next` while the log is being replayed.
     ahead: BTreeMap<i64, Frame>,
+    /// The user left at this event (their `member.left`), which the replay has not
+    /// written yet: delivery ends once it has.
+    until: Option<i64>,
 }
 
 /// Events buffered ahead of a replay before the client is told to resync instead.
@@ -515,14 +518,40 @@ impl Socket {
                 frame,
             } => self.accept(room_id, event_seq, frame, true).await,
             Outbound::Joined { room_id, event_seq } => {
+                if self
+                    .cursors
+                    .get(&room_id)
+                    .is_some_and(|c| c.until.is_some())
+                {
+                    // Back before the replay reached the leave: the client reloads the
+                    // room rather than see the time between.
+                    self.resync(room_id).await?;
+                }
                 // Deliver from the join event on, reading what already passed from the log.
                 self.cursors.entry(room_id).or_default();
                 self.resume(room_id, event_seq - 1);
                 Ok(())
             }
-            Outbound::Left { room_id } => {
-                self.cursors.remove(&room_id);
+            Outbound::Left { room_id, event_seq } => {
+                match self.cursors.get_mut(&room_id) {
+                    // Still replaying towards the leave: the rest up to it is written first.
+                    Some(cursor) if cursor.next.is_some_and(|next| next <= event_seq) => {
+                        cursor.until = Some(event_seq);
+                    }
+                    _ => {
+                        self.cursors.remove(&room_id);
+                    }
+                }
                 Ok(())
+            }
+            Outbound::Gone { room_id, frame } => {
+                // What is held of the room goes first; the rest went with its log.
+                if let Some(cursor) = self.cursors.remove(&room_id) {
+                    for (_, held) in cursor.ahead {
+                        self.session.text(held).await.map_err(|_| ())?;
+                    }
+                }
+                self.session.text(frame).await.map_err(|_| ())
             }
         }
     }
@@ -536,6 +565,9 @@ impl Socket {
         frame: Frame,
         live: bool,
     ) -> Result<(), ()> {
+        if !live && !self.cursors.contains_key(&room_id) {
+            return Ok(()); // a replay of a room the socket has left
+        }
         let cursor = self.cursors.entry(room_id).or_default();
         match cursor.next {
             // Caught up with the hub: the log has nothing it will not also send.
@@ -573,6 +605,9 @@ impl Socket {
         } else {
             Some(next)
         };
+        if cursor.until.is_some_and(|until| next > until) {
+            self.cursors.remove(&room_id); // the leave is written: delivery ends
+        }
         for frame in ready {
             self.session.text(frame).await.map_err(|_| ())?;
         }
@@ -581,11 +616,12 @@ impl Socket {
 
     /// Tells the client to reload the room, then goes on with live events.
     async fn resync(&mut self, room_id: i64) -> Result<(), ()> {
-        let ahead = self
-            .cursors
-            .insert(room_id, Cursor::default())
-            .map(|c| c.ahead)
-            .unwrap_or_default();
+        let old = self.cursors.remove(&room_id).unwrap_or_default();
+        // A socket that has left the room keeps no cursor for it.
+        if old.until.is_none() {
+            self.cursors.insert(room_id, Cursor::default());
+        }
+        let ahead = old.ahead;
         let frame = json!({"type": "resync_required", "room_id": room_id});
         self.session.text(frame.to_string()).await.map_err(|_| ())?;
         for (_, frame) in ahead {

@@ -2,7 +2,14 @@
 //! (DESIGN §2–3). Each room with local listeners keeps the last `event_seq` it
 //! dispatched: the next one goes out at once, one that jumps ahead waits briefly for the
 //! gap to fill, and then the gap is read from the room's event log. Frames are shared
-//! bytes, handed to every recipient's bounded queue; no lock is held while sending.
+//! bytes, handed to every recipient's bounded queue; no lock is held while sending, and
+//! one thread (the dispatcher's) dispatches, so no two dispatches' sends interleave.
+//!
+//! Membership changes take effect at their place in that order, not when their bus
+//! message arrives (another instance's may come before the room's events): a leave ends
+//! delivery when its `member.left` goes out, a join that the room has not reached yet
+//! attaches the user's sockets when its `member.joined` does. A deletion goes out at
+//! once, after whatever the slot holds: its gap went with the room's log.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
@@ -33,8 +40,12 @@ pub enum Outbound {
     Frame(Frame),
     /// The user joined `room_id`: deliver it from `event_seq` (the join event) on.
     Joined { room_id: i64, event_seq: i64 },
-    /// The user no longer receives `room_id`.
-    Left { room_id: i64 },
+    /// The user no longer receives `room_id` after `event_seq` (their `member.left`,
+    /// queued just before this).
+    Left { room_id: i64, event_seq: i64 },
+    /// The room was deleted, its log with it: `frame` (`room.deleted`) goes out after
+    /// whatever the socket still holds of the room, and delivery ends.
+    Gone { room_id: i64, frame: Frame },
 }
 
 /// The sending side of one socket, as the hub sees it.
@@ -234,6 +245,12 @@ struct RoomSlot {
     last: i64,
     pending: BTreeMap<i64, (Frame, RoomEffect)>,
     filling: bool,
+    /// Joins (`event_seq`, user) this slot has not dispatched yet: the user's sockets are
+    /// attached when their join event goes out, after any leave of theirs before it.
+    joining: Vec<(i64, i64)>,
+    /// The room's deletion waits in `pending`: it goes out without waiting for a gap
+    /// before it, which the log (deleted with the room) can no longer fill.
+    deleting: bool,
 }
 
 #[derive(Default)]
@@ -256,6 +273,10 @@ pub struct Hub {
     pub(crate) sends: crate::service::messages::SendQueue,
     /// Presence transitions waiting for the next tick.
     pub(crate) presence: super::presence::PresenceBatch,
+    /// The dispatcher's runtime. Fills run there too, so one thread dispatches every
+    /// room event: two dispatches of a room never interleave their pushes (which happen
+    /// after the lock is released) and a socket gets each room's events in order.
+    dispatcher: std::sync::OnceLock<tokio::runtime::Handle>,
 }
 
 impl Hub {
@@ -270,6 +291,7 @@ impl Hub {
             queue_frames: 4096,
             queue_bytes,
             metrics,
+            dispatcher: std::sync::OnceLock::new(),
         })
     }
 
@@ -414,6 +436,8 @@ impl Hub {
                 last,
                 pending: BTreeMap::new(),
                 filling: false,
+                joining: Vec::new(),
+                deleting: false,
             }
         });
         let plain = inner
@@ -452,7 +476,8 @@ impl Hub {
         if slot.conns.remove(&conn) && plain {
             slot.plain -= 1;
         }
-        if slot.conns.is_empty() {
+        // A join still to be dispatched keeps the slot (and its pending events).
+        if slot.conns.is_empty() && slot.joining.is_empty() {
             inner.rooms.remove(&room_id);
             return Some(Interest::Room(room_id, false));
         }
@@ -518,10 +543,10 @@ impl Hub {
             } => self.join(*user_id, *room_id, *event_seq),
             BusEvent::Membership {
                 room_id,
-                user_id,
                 member: false,
+                event_seq,
                 ..
-            } => self.leave(*user_id, *room_id),
+            } => self.leave(*room_id, *event_seq),
             BusEvent::SessionsRevoked {
                 user_id,
                 session_ids,
@@ -585,59 +610,110 @@ impl Hub {
         let mut gap = false;
         {
             let mut inner = self.lock();
+            let inner = &mut *inner;
             let Some(slot) = inner.rooms.get_mut(&room_id) else {
                 return;
             };
             if event_seq <= slot.last {
                 return; // a duplicate
             }
+            if matches!(effect, RoomEffect::Deleted) {
+                slot.deleting = true;
+            }
             slot.pending.insert(event_seq, (frame, effect));
             // Dispatch everything that is now contiguous.
-            loop {
-                let inner = &mut *inner;
+            while let Some(slot) = inner.rooms.get_mut(&room_id) {
+                let next = slot.last + 1;
+                let (seq, (frame, effect)) = match slot.pending.remove(&next) {
+                    Some(entry) => (next, entry),
+                    // What is missing before a deletion went with the room's log.
+                    None if slot.deleting => match slot.pending.pop_first() {
+                        Some(entry) => entry,
+                        None => break,
+                    },
+                    None => {
+                        gap = !slot.pending.is_empty();
+                        break;
+                    }
+                };
+                slot.last = seq;
+                if !slot.joining.is_empty() {
+                    let joiners: Vec<i64> = slot
+                        .joining
+                        .iter()
+                        .filter(|(at, _)| *at == seq)
+                        .map(|(_, user)| *user)
+                        .collect();
+                    slot.joining.retain(|(at, _)| *at > seq);
+                    for user_id in joiners {
+                        deliveries.push((
+                            Self::attach_user(inner, user_id, room_id, seq).0,
+                            Outbound::Joined {
+                                room_id,
+                                event_seq: seq,
+                            },
+                        ));
+                    }
+                }
                 let Some(slot) = inner.rooms.get_mut(&room_id) else {
                     break;
                 };
-                let next = slot.last + 1;
-                let Some((frame, effect)) = slot.pending.remove(&next) else {
-                    gap = !slot.pending.is_empty();
+                if slot.conns.is_empty() && slot.joining.is_empty() {
+                    // Kept for a join whose user has no socket here any more.
+                    inner.rooms.remove(&room_id);
+                    changes.push(Interest::Room(room_id, false));
                     break;
-                };
-                slot.last = next;
+                }
                 let conns = &inner.conns;
                 let targets: Vec<ConnHandle> = slot
                     .conns
                     .iter()
                     .filter_map(|c| conns.get(c).map(|(h, _)| h.clone()))
                     .collect();
-                deliveries.push((
-                    targets,
-                    Outbound::Room {
-                        room_id,
-                        event_seq: next,
-                        frame,
-                    },
-                ));
                 match effect {
-                    RoomEffect::None => {}
+                    RoomEffect::None => deliveries.push((
+                        targets,
+                        Outbound::Room {
+                            room_id,
+                            event_seq: seq,
+                            frame,
+                        },
+                    )),
                     RoomEffect::Removes(user_id) => {
-                        let conns: Vec<ConnId> = inner
+                        deliveries.push((
+                            targets,
+                            Outbound::Room {
+                                room_id,
+                                event_seq: seq,
+                                frame,
+                            },
+                        ));
+                        let leaving: Vec<ConnId> = inner
                             .users
                             .get(&user_id)
                             .into_iter()
                             .flatten()
+                            .filter(|c| slot.conns.contains(c))
                             .copied()
                             .collect();
-                        for conn in conns {
+                        let mut told = Vec::with_capacity(leaving.len());
+                        for conn in leaving {
+                            if let Some((handle, _)) = inner.conns.get(&conn) {
+                                told.push(handle.clone());
+                            }
                             changes.extend(Self::detach(inner, conn, room_id));
                         }
+                        deliveries.push((
+                            told,
+                            Outbound::Left {
+                                room_id,
+                                event_seq: seq,
+                            },
+                        ));
                     }
                     RoomEffect::Deleted => {
-                        let conns: Vec<ConnId> = inner
-                            .rooms
-                            .get(&room_id)
-                            .map(|s| s.conns.iter().copied().collect())
-                            .unwrap_or_default();
+                        deliveries.push((targets, Outbound::Gone { room_id, frame }));
+                        let conns: Vec<ConnId> = slot.conns.iter().copied().collect();
                         for conn in conns {
                             changes.extend(Self::detach(inner, conn, room_id));
                         }
@@ -649,7 +725,9 @@ impl Hub {
         let started = std::time::Instant::now();
         let mut delivered = 0u64;
         for (targets, item) in deliveries {
-            delivered += targets.len() as u64;
+            if !matches!(item, Outbound::Left { .. }) {
+                delivered += targets.len() as u64;
+            }
             for handle in targets {
                 handle.push(&item, false);
             }
@@ -679,12 +757,22 @@ impl Hub {
             slot.filling = true;
         }
         let hub = self.clone();
-        actix_web::rt::spawn(async move {
+        let fill = async move {
             if !wait.is_zero() {
                 actix_web::rt::time::sleep(wait).await;
             }
             hub.fill(room_id).await;
-        });
+        };
+        match self.dispatcher.get() {
+            Some(runtime) => drop(runtime.spawn(fill)),
+            None => drop(actix_web::rt::spawn(fill)),
+        }
+    }
+
+    /// Runs fills on the calling thread's runtime from now on: the thread that
+    /// dispatches the bus's events (see `dispatcher`).
+    pub fn dispatch_here(&self) {
+        let _ = self.dispatcher.set(tokio::runtime::Handle::current());
     }
 
     async fn fill(self: &Arc<Self>, room_id: i64) {
@@ -697,13 +785,45 @@ impl Hub {
             slot.last
         };
         let db = self.db.clone();
-        let rows = actix_web::web::block(move || -> Result<_, parley_store::StoreError> {
+        let read = actix_web::web::block(move || -> Result<_, parley_store::StoreError> {
             let mut conn = db.get()?;
-            parley_store::repo::events::list_after(&mut conn, room_id, after, 1000)
+            let rows = parley_store::repo::events::list_after(&mut conn, room_id, after, 1000)?;
+            // Nothing new: the room may be gone, its log and `room.deleted` with it.
+            let gone = rows.is_empty()
+                && parley_store::repo::rooms::find_optional(&mut conn, room_id)?.is_none();
+            Ok((rows, gone))
         })
         .await;
-        let rows = match rows {
-            Ok(Ok(rows)) => rows,
+        let rows = match read {
+            Ok(Ok((_, true))) => {
+                // The deletion's event never reached this instance: end delivery as it would.
+                let seq = {
+                    let inner = self.lock();
+                    let Some(slot) = inner.rooms.get(&room_id) else {
+                        return;
+                    };
+                    slot.pending
+                        .keys()
+                        .next_back()
+                        .copied()
+                        .unwrap_or(slot.last)
+                        + 1
+                };
+                let frame = parley_store::repo::events::frame(
+                    room_id,
+                    seq,
+                    "room.deleted",
+                    serde_json::json!({}),
+                );
+                self.dispatch_room(
+                    room_id,
+                    seq,
+                    Frame::text(&frame.to_string()),
+                    RoomEffect::Deleted,
+                );
+                return;
+            }
+            Ok(Ok((rows, false))) => rows,
             Ok(Err(err)) => {
                 tracing::warn!(room_id, error = %err, "event log read failed; retrying");
                 self.schedule_fill(room_id, Duration::from_millis(500));
@@ -729,74 +849,86 @@ impl Hub {
         }
     }
 
-    /// The user's sockets start receiving `room_id` from the join event at `event_seq`.
+    /// The user's sockets start receiving `room_id` from the join event at `event_seq`:
+    /// at once if the hub is past it (the sockets read what they missed from the log),
+    /// else when it is dispatched, after what comes before it (a leave among it).
     fn join(self: &Arc<Self>, user_id: i64, room_id: i64, event_seq: i64) {
         let mut changes = Vec::new();
-        let mut targets = Vec::new();
-        let mut created = false;
+        let mut fill = None;
+        let mut told = Vec::new();
         {
             let mut inner = self.lock();
-            let conns: Vec<ConnId> = inner
-                .users
-                .get(&user_id)
-                .into_iter()
-                .flatten()
-                .copied()
-                .collect();
-            for conn in conns {
-                let already = inner
-                    .conns
-                    .get(&conn)
-                    .is_some_and(|(_, rooms)| rooms.contains(&room_id));
-                if already {
-                    continue;
+            let inner = &mut *inner;
+            match inner.rooms.get_mut(&room_id) {
+                Some(slot) if event_seq > slot.last => {
+                    slot.joining.push((event_seq, user_id));
+                    if !slot.pending.contains_key(&event_seq) {
+                        fill = Some(GAP_WAIT); // unless its event comes by then
+                    }
                 }
-                if Self::attach(&mut inner, conn, room_id, event_seq - 1) {
-                    changes.push(Interest::Room(room_id, true));
-                    created = true;
-                }
-                if let Some((handle, _)) = inner.conns.get(&conn) {
-                    targets.push(handle.clone());
-                }
-            }
-        }
-        self.tell(changes);
-        for handle in targets {
-            handle.push(&Outbound::Joined { room_id, event_seq }, false);
-        }
-        if created {
-            self.schedule_fill(room_id, Duration::ZERO);
-        }
-    }
-
-    fn leave(&self, user_id: i64, room_id: i64) {
-        let mut changes = Vec::new();
-        let mut targets = Vec::new();
-        {
-            let mut inner = self.lock();
-            let conns: Vec<ConnId> = inner
-                .users
-                .get(&user_id)
-                .into_iter()
-                .flatten()
-                .copied()
-                .collect();
-            for conn in conns {
-                if inner
-                    .conns
-                    .get(&conn)
-                    .is_some_and(|(_, rooms)| rooms.contains(&room_id))
-                {
-                    changes.extend(Self::detach(&mut inner, conn, room_id));
-                    if let Some((handle, _)) = inner.conns.get(&conn) {
-                        targets.push(handle.clone());
+                _ => {
+                    let created;
+                    (told, created) = Self::attach_user(inner, user_id, room_id, event_seq - 1);
+                    if created {
+                        changes.push(Interest::Room(room_id, true));
+                        fill = Some(Duration::ZERO);
                     }
                 }
             }
         }
+        for handle in told {
+            handle.push(&Outbound::Joined { room_id, event_seq }, false);
+        }
         self.tell(changes);
-        for handle in targets {
-            handle.push(&Outbound::Left { room_id }, false);
+        if let Some(wait) = fill {
+            self.schedule_fill(room_id, wait);
+        }
+    }
+
+    /// Attaches the user's sockets not yet in the room; answers their handles, and
+    /// whether that created the room's slot (at `last`).
+    fn attach_user(
+        inner: &mut Inner,
+        user_id: i64,
+        room_id: i64,
+        last: i64,
+    ) -> (Vec<ConnHandle>, bool) {
+        let conns: Vec<ConnId> = inner
+            .users
+            .get(&user_id)
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
+        let mut attached = Vec::new();
+        let mut created = false;
+        for conn in conns {
+            let already = inner
+                .conns
+                .get(&conn)
+                .is_some_and(|(_, rooms)| rooms.contains(&room_id));
+            if already {
+                continue;
+            }
+            created |= Self::attach(inner, conn, room_id, last);
+            if let Some((handle, _)) = inner.conns.get(&conn) {
+                attached.push(handle.clone());
+            }
+        }
+        (attached, created)
+    }
+
+    /// The user left `room_id` at `event_seq`. Delivery ends when that event is
+    /// dispatched (its `RoomEffect`), in order after what came before it; this only
+    /// hurries a hub that has not seen it yet to read it from the log.
+    fn leave(self: &Arc<Self>, room_id: i64, event_seq: i64) {
+        let behind = self
+            .lock()
+            .rooms
+            .get(&room_id)
+            .is_some_and(|slot| slot.last < event_seq);
+        if behind {
+            self.schedule_fill(room_id, GAP_WAIT);
         }
     }
 

@@ -65,6 +65,7 @@ const PRESENCE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 /// Starts the instance's realtime tasks: the dispatcher from the local bus to the hub
 /// and, with Redis, the publisher, the one subscriber, and the presence refresh.
 pub fn start_dispatcher(state: &AppState) {
+    state.hub.dispatch_here();
     start_retention(state);
     start_session_sweep(state);
     if let Some(link) = state.redis_link.clone() {
