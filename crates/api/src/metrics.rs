@@ -16,6 +16,7 @@ pub struct Metrics {
     pub fanout_seconds: prometheus::Histogram,
     pub send_batch_size: prometheus::Histogram,
     pub send_batch_seconds: prometheus::Histogram,
+    pub search_catch_up_seconds: prometheus::Histogram,
     pub db_pool: IntGaugeVec,
     pub redis_up: IntGauge,
 }
@@ -78,6 +79,16 @@ impl Metrics {
             ]),
         )
         .expect("metric");
+        let search_catch_up_seconds = prometheus::Histogram::with_opts(
+            HistogramOpts::new(
+                "search_catch_up_seconds",
+                "Time of one bulk catch-up of SQLite's search index between send batches",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+            ]),
+        )
+        .expect("metric");
         let db_pool = IntGaugeVec::new(
             Opts::new("db_pool_connections", "Database pool connections"),
             &["state"],
@@ -96,6 +107,7 @@ impl Metrics {
             Box::new(fanout_seconds.clone()),
             Box::new(send_batch_size.clone()),
             Box::new(send_batch_seconds.clone()),
+            Box::new(search_catch_up_seconds.clone()),
             Box::new(db_pool.clone()),
             Box::new(redis_up.clone()),
         ] {
@@ -110,6 +122,7 @@ impl Metrics {
             fanout_seconds,
             send_batch_size,
             send_batch_seconds,
+            search_catch_up_seconds,
             db_pool,
             redis_up,
         }

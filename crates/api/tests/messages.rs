@@ -21,6 +21,8 @@ on_both_backends!(
     read_positions_drive_unread_counts,
     clearing_hides_history_for_the_caller_only,
     search_covers_only_the_callers_rooms,
+    search_sees_every_change_however_far_its_index_lags,
+    the_search_index_catches_up_in_bulk_between_batches,
     idempotency_survives_a_restart,
     sixteen_concurrent_senders_keep_seq_dense,
     the_event_log_serves_every_change,
@@ -1177,4 +1179,104 @@ async fn hostile_inputs_found_by_fuzzing_answer_problems() {
     )
     .await
     .expect_problem(422, "validation_failed");
+}
+
+/// The seqs a search finds for the caller.
+async fn found(app: &TestApp, who: &Pair, q: &str) -> Vec<i64> {
+    let mut seqs: Vec<i64> = app
+        .get(&format!("/api/search?q={q}"), Some(&who.token))
+        .await
+        .expect(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["message"]["seq"].as_i64().unwrap())
+        .collect();
+    seqs.sort_unstable();
+    seqs
+}
+
+/// On SQLite the search index is not written by the send transaction (it catches up
+/// in bulk): edits and deletes of messages it has and has not indexed yet, and sends it
+/// has not indexed, are all seen by the next search.
+async fn search_sees_every_change_however_far_its_index_lags(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let alice = user(&app, "alice").await;
+    let rid = room(&app, &alice, "private", &[]).await;
+    send(&app, &alice, rid, "alpha one").await;
+    send(&app, &alice, rid, "alpha two").await;
+    assert_eq!(found(&app, &alice, "alpha").await, [1, 2]);
+    // Both are indexed now: an edit and a delete must take their old words out.
+    app.patch(
+        &format!("/api/messages/{rid}/1"),
+        Some(&alice.token),
+        json!({"body": "delta one"}),
+    )
+    .await
+    .expect(200);
+    app.delete(&format!("/api/messages/{rid}/2"), Some(&alice.token))
+        .await
+        .expect(204);
+    // Not indexed yet when edited or deleted.
+    send(&app, &alice, rid, "alpha three").await;
+    app.patch(
+        &format!("/api/messages/{rid}/3"),
+        Some(&alice.token),
+        json!({"body": "gamma three"}),
+    )
+    .await
+    .expect(200);
+    send(&app, &alice, rid, "alpha four").await;
+    app.delete(&format!("/api/messages/{rid}/4"), Some(&alice.token))
+        .await
+        .expect(204);
+    send(&app, &alice, rid, "alpha five").await;
+    assert_eq!(found(&app, &alice, "alpha").await, [5]);
+    assert_eq!(found(&app, &alice, "delta").await, [1]);
+    assert_eq!(found(&app, &alice, "gamma").await, [3]);
+    assert_eq!(found(&app, &alice, "four").await, Vec::<i64>::new());
+    assert_eq!(found(&app, &alice, "two").await, Vec::<i64>::new());
+}
+
+/// The send queue's writer indexes for search itself once enough sends have gathered,
+/// so a search after a burst finds most of it already indexed.
+async fn the_search_index_catches_up_in_bulk_between_batches(backend: Backend) {
+    let Some(db) = parley_store::testing::TestDb::new(backend) else {
+        return;
+    };
+    // A thousand sends in a row are a flood to the default limits.
+    let app = TestApp::start_on(db, |s| s.rate_limits = false).await;
+    let alice = user(&app, "alice").await;
+    let rid = room(&app, &alice, "private", &[]).await;
+    let catch_ups = || {
+        app.state
+            .metrics
+            .render()
+            .lines()
+            .find_map(|l| l.strip_prefix("parley_search_catch_up_seconds_count "))
+            .map(|n| n.parse::<u64>().unwrap())
+    };
+    let every = parley_store::repo::search::CATCH_UP_EVERY;
+    for i in 0..every - 1 {
+        send(&app, &alice, rid, &format!("burst word{i}")).await;
+    }
+    assert_eq!(catch_ups(), Some(0));
+    send(&app, &alice, rid, "the last of the burst").await;
+    // It runs once the batch is answered.
+    let expected = match backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres => 0, // indexed by each send's transaction
+    };
+    for _ in 0..100 {
+        if catch_ups() == Some(expected) {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(catch_ups(), Some(expected));
+    assert_eq!(found(&app, &alice, "word0").await, [1]);
+    assert_eq!(found(&app, &alice, "word700").await, [701]);
+    assert_eq!(found(&app, &alice, "last").await, [every as i64]);
 }

@@ -188,6 +188,9 @@ pub struct SendQueue {
     /// Batches written at once: 1 on SQLite (one writer anyway; this also keeps the
     /// instance's writers out of SQLite's sleeping busy handler), a few on PostgreSQL.
     workers: usize,
+    /// Sends committed since SQLite's search index last caught up (it is not kept in
+    /// step by the send transaction: `repo::search::catch_up`).
+    unindexed: std::sync::atomic::AtomicUsize,
 }
 
 #[derive(Default)]
@@ -222,6 +225,7 @@ impl SendQueue {
     pub fn new(backend: parley_store::Backend) -> Self {
         SendQueue {
             inner: std::sync::Mutex::new(QueueInner::default()),
+            unindexed: Default::default(),
             workers: match backend {
                 parley_store::Backend::Sqlite => 1,
                 parley_store::Backend::Postgres => 8,
@@ -362,6 +366,9 @@ fn run_batches(mut slot: WorkerSlot) {
                         }
                     }
                 }
+                if let Some(conn) = held.as_mut() {
+                    catch_up_search(&state, conn, works.len());
+                }
             }
             Err(_) => {
                 // Nothing of the batch was written: each send alone, still in order, on a
@@ -381,6 +388,28 @@ fn run_batches(mut slot: WorkerSlot) {
             }
         }
     }
+}
+
+/// Counts `sent` committed sends and, every `CATCH_UP_EVERY`, indexes them for search
+/// in a transaction of their own, between batches (SQLite only: one segment flush for
+/// all of them). A failure is only logged: the next catch-up or search takes them.
+fn catch_up_search(state: &AppState, conn: &mut DbConn, sent: usize) {
+    use std::sync::atomic::Ordering;
+    if !matches!(conn, DbConn::Sqlite(_)) {
+        return;
+    }
+    let sends = &state.hub.sends;
+    let due = sends.unindexed.fetch_add(sent, Ordering::Relaxed) + sent
+        >= parley_store::repo::search::CATCH_UP_EVERY;
+    if !due {
+        return;
+    }
+    sends.unindexed.store(0, Ordering::Relaxed);
+    let timer = state.metrics.search_catch_up_seconds.start_timer();
+    if let Err(err) = write_tx(conn, parley_store::repo::search::catch_up) {
+        tracing::warn!(error = %err, "search index catch-up failed; the next one retries");
+    }
+    timer.observe_duration();
 }
 
 /// Writes a batch (sorted by room, queue order within a room) inside the caller's
@@ -1187,6 +1216,12 @@ pub async fn search(
         .db(move |conn| {
             if let Some(room_id) = room_id {
                 authorize(conn, room_id, user_id, RoomAction::Leave)?;
+            }
+            // SQLite indexes behind the send path: what was acknowledged is found.
+            if parley_store::repo::search::lagging(conn)? {
+                write_tx(conn, |conn| {
+                    parley_store::repo::search::catch_up(conn).map_err(ApiError::from)
+                })?;
             }
             let ids =
                 parley_store::repo::search::search(conn, user_id, room_id, &q, offset, limit)?;

@@ -78,3 +78,48 @@ pub fn search(
     };
     Ok(hits.into_iter().map(|h| h.id).collect())
 }
+
+/// Sends between two catch-ups of the search index on SQLite (see [`catch_up`]).
+pub const CATCH_UP_EVERY: usize = 1024;
+
+/// Indexes the messages SQLite's full-text index has not taken yet (everything above its
+/// watermark, in one statement: one segment flush for all of them) and answers how many.
+/// Call it inside a write transaction. PostgreSQL indexes in the send transaction itself
+/// (its GIN index defers its own work), so there it does nothing.
+pub fn catch_up(conn: &mut DbConn) -> StoreResult<usize> {
+    let crate::DbConn::Sqlite(lite) = conn else {
+        return Ok(0);
+    };
+    let indexed = diesel::sql_query(
+        "INSERT INTO messages_fts (rowid, body) \
+         SELECT id, body FROM messages \
+         WHERE id > (SELECT indexed_up_to FROM search_watermark) ORDER BY id",
+    )
+    .execute(lite)?;
+    if indexed > 0 {
+        diesel::sql_query(
+            "UPDATE search_watermark SET indexed_up_to = (SELECT MAX(id) FROM messages)",
+        )
+        .execute(lite)?;
+    }
+    Ok(indexed)
+}
+
+/// Whether SQLite's full-text index lags behind the messages (always false on
+/// PostgreSQL). A read: a search catches up only when it must.
+pub fn lagging(conn: &mut DbConn) -> StoreResult<bool> {
+    let crate::DbConn::Sqlite(lite) = conn else {
+        return Ok(false);
+    };
+    #[derive(QueryableByName)]
+    struct Lag {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        lagging: bool,
+    }
+    let lag: Lag = diesel::sql_query(
+        "SELECT COALESCE((SELECT MAX(id) FROM messages), 0) > \
+                (SELECT indexed_up_to FROM search_watermark) AS lagging",
+    )
+    .get_result(lite)?;
+    Ok(lag.lagging)
+}
