@@ -251,6 +251,10 @@ struct RoomSlot {
     /// The room's deletion waits in `pending`: it goes out without waiting for a gap
     /// before it, which the log (deleted with the room) can no longer fill.
     deleting: bool,
+    /// `conns`' handles as dispatch hands events to them, made at the first event after
+    /// a change of `conns`: one reference counted per event instead of a lookup and a
+    /// clone per socket (4 % of the server's time in the fan-out profile).
+    targets: Option<Arc<[ConnHandle]>>,
 }
 
 #[derive(Default)]
@@ -438,14 +442,18 @@ impl Hub {
                 filling: false,
                 joining: Vec::new(),
                 deleting: false,
+                targets: None,
             }
         });
         let plain = inner
             .conns
             .get(&conn)
             .is_some_and(|(h, _)| !h.presence_batch);
-        if slot.conns.insert(conn) && plain {
-            slot.plain += 1;
+        if slot.conns.insert(conn) {
+            slot.targets = None;
+            if plain {
+                slot.plain += 1;
+            }
         }
         if let Some((_, rooms)) = inner.conns.get_mut(&conn) {
             rooms.insert(room_id);
@@ -473,8 +481,11 @@ impl Hub {
         plain: bool,
     ) -> Option<Interest> {
         let slot = inner.rooms.get_mut(&room_id)?;
-        if slot.conns.remove(&conn) && plain {
-            slot.plain -= 1;
+        if slot.conns.remove(&conn) {
+            slot.targets = None;
+            if plain {
+                slot.plain -= 1;
+            }
         }
         // A join still to be dispatched keeps the slot (and its pending events).
         if slot.conns.is_empty() && slot.joining.is_empty() {
@@ -605,7 +616,7 @@ impl Hub {
         frame: Frame,
         effect: RoomEffect,
     ) {
-        let mut deliveries: Vec<(Vec<ConnHandle>, Outbound)> = Vec::new();
+        let mut deliveries: Vec<(Arc<[ConnHandle]>, Outbound)> = Vec::new();
         let mut changes = Vec::new();
         let mut gap = false;
         {
@@ -647,7 +658,7 @@ impl Hub {
                     slot.joining.retain(|(at, _)| *at > seq);
                     for user_id in joiners {
                         deliveries.push((
-                            Self::attach_user(inner, user_id, room_id, seq).0,
+                            Self::attach_user(inner, user_id, room_id, seq).0.into(),
                             Outbound::Joined {
                                 room_id,
                                 event_seq: seq,
@@ -665,11 +676,15 @@ impl Hub {
                     break;
                 }
                 let conns = &inner.conns;
-                let targets: Vec<ConnHandle> = slot
-                    .conns
-                    .iter()
-                    .filter_map(|c| conns.get(c).map(|(h, _)| h.clone()))
-                    .collect();
+                let targets = slot
+                    .targets
+                    .get_or_insert_with(|| {
+                        slot.conns
+                            .iter()
+                            .filter_map(|c| conns.get(c).map(|(h, _)| h.clone()))
+                            .collect()
+                    })
+                    .clone();
                 match effect {
                     RoomEffect::None => deliveries.push((
                         targets,
@@ -704,7 +719,7 @@ impl Hub {
                             changes.extend(Self::detach(inner, conn, room_id));
                         }
                         deliveries.push((
-                            told,
+                            told.into(),
                             Outbound::Left {
                                 room_id,
                                 event_seq: seq,
@@ -728,7 +743,7 @@ impl Hub {
             if !matches!(item, Outbound::Left { .. }) {
                 delivered += targets.len() as u64;
             }
-            for handle in targets {
+            for handle in targets.iter() {
                 handle.push(&item, false);
             }
         }
