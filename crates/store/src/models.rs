@@ -72,7 +72,7 @@ pub struct NewRoom<'a> {
     pub dm_key: Option<&'a str>,
 }
 
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, QueryableByName)]
 #[diesel(table_name = messages)]
 pub struct MessageRow {
     pub id: i64,
@@ -101,7 +101,7 @@ pub struct NewMessage<'a> {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, QueryableByName)]
 #[diesel(table_name = room_events)]
 pub struct RoomEventRow {
     pub room_id: i64,

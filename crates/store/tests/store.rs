@@ -33,6 +33,168 @@ on_both_backends!(
     the_event_log_is_pruned_by_age_and_count,
 );
 
+/// The send path's hand-written statements are prepared once per connection and reused
+/// (diesel would parse and plan each of them on every call), and the rows they write
+/// are the rows asked for.
+#[test]
+fn the_send_paths_statements_stay_prepared_on_postgres() {
+    use diesel::prelude::*;
+    use parley_store::DbConn;
+    use parley_store::repo::events;
+    let Some(test_db) = TestDb::postgres() else {
+        return;
+    };
+    let db = test_db.migrated(1);
+    let (author_id, room_id) = seed_room(&db);
+    let mut conn = db.get().unwrap();
+    let send_once = |conn: &mut DbConn, round: i64| {
+        write_tx(conn, |conn| -> Result<(), StoreError> {
+            let (row, event_seq) = messages::append(
+                conn,
+                room_id,
+                author_id,
+                "lone",
+                Some(&format!("a{round}")),
+                None,
+            )?;
+            let logged = events::append_at(
+                conn,
+                room_id,
+                event_seq,
+                "message.created",
+                serde_json::json!({}),
+            )?;
+            assert_eq!((logged.room_id, logged.event_seq), (room_id, event_seq));
+            let ids = [format!("b{round}"), format!("c{round}")];
+            let list: Vec<messages::Append<'_>> = ids
+                .iter()
+                .map(|id| messages::Append {
+                    room_id,
+                    author_id,
+                    body: "batched",
+                    client_msg_id: Some(id),
+                })
+                .collect();
+            let written = messages::append_many(conn, &list)?;
+            assert_eq!(written[0].0.seq, row.seq + 1);
+            assert_eq!(written[1].0.seq, row.seq + 2);
+            let framed: Vec<(i64, i64, &str, &str)> = written
+                .iter()
+                .map(|(m, e)| (m.room_id, *e, "message.created", "{}"))
+                .collect();
+            events::append_framed(conn, &framed)?;
+            let keys = [(author_id, ids[0].as_str()), (author_id, "never sent")];
+            let found = messages::find_by_client_ids(conn, &keys)?;
+            assert_eq!(found.len(), 1);
+            assert_eq!(found[&(author_id, ids[0].clone())].seq, row.seq + 1);
+            Ok(())
+        })
+        .unwrap();
+    };
+    #[derive(QueryableByName)]
+    struct Statement {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        statement: String,
+    }
+    let prepared = |conn: &mut DbConn| -> Vec<String> {
+        let DbConn::Postgres(pg) = conn else {
+            unreachable!()
+        };
+        diesel::sql_query("SELECT statement FROM pg_prepared_statements")
+            .load::<Statement>(pg)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.statement)
+            .collect()
+    };
+    send_once(&mut conn, 1);
+    let after_one = prepared(&mut conn);
+    for start in [
+        "UPDATE rooms SET last_seq = last_seq + 1",
+        "INSERT INTO messages (room_id, seq, author_id, body, client_msg_id, parent_seq",
+        "INSERT INTO room_events (room_id, event_seq, kind, payload, created_at) VALUES",
+        "UPDATE rooms AS r SET last_seq = r.last_seq + v.n",
+        "INSERT INTO messages (room_id, seq, author_id, body, client_msg_id, created_at) SELECT",
+        "INSERT INTO room_events (room_id, event_seq, kind, payload, created_at) SELECT",
+        "SELECT * FROM messages WHERE (author_id, client_msg_id) IN",
+    ] {
+        assert!(
+            after_one.iter().any(|s| s.starts_with(start)),
+            "not prepared: {start}\nprepared: {after_one:#?}"
+        );
+    }
+    send_once(&mut conn, 2);
+    send_once(&mut conn, 3);
+    assert_eq!(
+        prepared(&mut conn).len(),
+        after_one.len(),
+        "reused, not prepared again"
+    );
+    let room = rooms::find(&mut conn, room_id).unwrap();
+    assert_eq!((room.last_seq, room.last_event_seq), (9, 9));
+}
+
+/// A kept statement whose placeholders do not match its binds is refused before it
+/// reaches the server.
+#[test]
+fn kept_statements_refuse_placeholders_that_do_not_match_their_binds() {
+    use diesel::prelude::*;
+    use diesel::sql_types::BigInt;
+    use parley_store::DbConn;
+    use parley_store::prepared::keep;
+    let Some(test_db) = TestDb::postgres() else {
+        return;
+    };
+    let db = test_db.pool(1);
+    let mut conn = db.get().unwrap();
+    let DbConn::Postgres(pg) = &mut *conn else {
+        unreachable!()
+    };
+    #[derive(QueryableByName, Debug)]
+    struct Pair {
+        #[diesel(sql_type = BigInt)]
+        a: i64,
+        #[diesel(sql_type = BigInt)]
+        b: i64,
+    }
+    let ok: Pair = keep("SELECT $1::int8 AS a, $2::int8 AS b")
+        .bind::<BigInt, _>(7)
+        .bind::<BigInt, _>(8)
+        .get_result(pg)
+        .unwrap();
+    assert_eq!((ok.a, ok.b), (7, 8));
+    let refused = |r: QueryResult<Pair>| {
+        let err = r.unwrap_err();
+        assert!(
+            matches!(err, diesel::result::Error::QueryBuilderError(_)),
+            "{err:?}"
+        );
+    };
+    refused(
+        keep("SELECT $2::int8 AS a, $1::int8 AS b")
+            .bind::<BigInt, _>(7)
+            .bind::<BigInt, _>(8)
+            .get_result(pg),
+    );
+    refused(
+        keep("SELECT $1::int8 AS a, $1::int8 AS b")
+            .bind::<BigInt, _>(7)
+            .bind::<BigInt, _>(8)
+            .get_result(pg),
+    );
+    refused(
+        keep("SELECT $1::int8 AS a, $2::int8 AS b")
+            .bind::<BigInt, _>(7)
+            .get_result(pg),
+    );
+    refused(
+        keep("SELECT $1::int8 AS a, 2::int8 AS b")
+            .bind::<BigInt, _>(7)
+            .bind::<BigInt, _>(8)
+            .get_result(pg),
+    );
+}
+
 fn seed_room(db: &Db) -> (i64, i64) {
     let mut conn = db.get().unwrap();
     let now = parley_store::now();

@@ -32,13 +32,28 @@ pub fn append_at(
     payload: Value,
 ) -> StoreResult<RoomEventRow> {
     let frame = frame(room_id, event_seq, kind, payload).to_string();
+    let now = crate::now();
+    if let DbConn::Postgres(pg) = conn {
+        // Kept prepared: every logged event passes here (diesel never keeps an INSERT).
+        use diesel::sql_types::{BigInt, Text, Timestamp};
+        return Ok(crate::prepared::keep(
+            "INSERT INTO room_events (room_id, event_seq, kind, payload, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING *",
+        )
+        .bind::<BigInt, _>(room_id)
+        .bind::<BigInt, _>(event_seq)
+        .bind::<Text, _>(kind)
+        .bind::<Text, _>(frame)
+        .bind::<Timestamp, _>(now)
+        .get_result(pg)?);
+    }
     Ok(diesel::insert_into(room_events::table)
         .values((
             room_events::room_id.eq(room_id),
             room_events::event_seq.eq(event_seq),
             room_events::kind.eq(kind),
             room_events::payload.eq(frame),
-            room_events::created_at.eq(crate::now()),
+            room_events::created_at.eq(now),
         ))
         .returning(room_events::all_columns)
         .get_result(conn)?)
@@ -54,16 +69,16 @@ pub fn append_framed(conn: &mut DbConn, list: &[(i64, i64, &str, &str)]) -> Stor
     if let DbConn::Postgres(pg) = conn {
         // Arrays, one per column: the same statement text (and plan) for any batch size.
         use diesel::sql_types::{Array, BigInt, Text, Timestamp};
-        diesel::sql_query(
+        crate::prepared::keep(
             "INSERT INTO room_events (room_id, event_seq, kind, payload, created_at) \
-             SELECT r, e, k, p, $5 FROM unnest($1::int8[], $2::int8[], $3::text[], $4::text[]) \
+             SELECT r, e, k, p, $1 FROM unnest($2::int8[], $3::int8[], $4::text[], $5::text[]) \
              AS t(r, e, k, p)",
         )
+        .bind::<Timestamp, _>(now)
         .bind::<Array<BigInt>, _>(list.iter().map(|e| e.0).collect::<Vec<_>>())
         .bind::<Array<BigInt>, _>(list.iter().map(|e| e.1).collect::<Vec<_>>())
         .bind::<Array<Text>, _>(list.iter().map(|e| e.2).collect::<Vec<_>>())
         .bind::<Array<Text>, _>(list.iter().map(|e| e.3).collect::<Vec<_>>())
-        .bind::<Timestamp, _>(now)
         .execute(pg)?;
         return Ok(());
     }

@@ -20,16 +20,34 @@ pub fn append(
     parent_seq: Option<i64>,
 ) -> StoreResult<(MessageRow, i64)> {
     let (seq, event_seq) = rooms::next_seqs(conn, room_id)?;
+    let new = NewMessage {
+        room_id,
+        seq,
+        author_id,
+        body,
+        client_msg_id,
+        parent_seq,
+        created_at: crate::now(),
+    };
+    if let DbConn::Postgres(pg) = conn {
+        // Kept prepared: a lone send's insert (diesel never keeps an INSERT).
+        use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+        let row = crate::prepared::keep(
+            "INSERT INTO messages (room_id, seq, author_id, body, client_msg_id, parent_seq, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+        )
+        .bind::<BigInt, _>(new.room_id)
+        .bind::<BigInt, _>(new.seq)
+        .bind::<BigInt, _>(new.author_id)
+        .bind::<Text, _>(new.body)
+        .bind::<Nullable<Text>, _>(new.client_msg_id)
+        .bind::<Nullable<BigInt>, _>(new.parent_seq)
+        .bind::<Timestamp, _>(new.created_at)
+        .get_result(pg)?;
+        return Ok((row, event_seq));
+    }
     let row = diesel::insert_into(messages::table)
-        .values(&NewMessage {
-            room_id,
-            seq,
-            author_id,
-            body,
-            client_msg_id,
-            parent_seq,
-            created_at: crate::now(),
-        })
+        .values(&new)
         .returning(messages::all_columns)
         .get_result(conn)?;
     Ok((row, event_seq))
@@ -129,18 +147,18 @@ fn insert_unnest(
         #[diesel(sql_type = BigInt)]
         seq: i64,
     }
-    let inserted: Vec<Inserted> = diesel::sql_query(
+    let inserted: Vec<Inserted> = crate::prepared::keep(
         "INSERT INTO messages (room_id, seq, author_id, body, client_msg_id, created_at) \
-         SELECT r, s, a, b, c, $6 \
-         FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::text[]) AS t(r, s, a, b, c) \
+         SELECT r, s, a, b, c, $1 \
+         FROM unnest($2::int8[], $3::int8[], $4::int8[], $5::text[], $6::text[]) AS t(r, s, a, b, c) \
          RETURNING id, room_id, seq",
     )
+    .bind::<Timestamp, _>(now)
     .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.room_id).collect::<Vec<_>>())
     .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.seq).collect::<Vec<_>>())
     .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.author_id).collect::<Vec<_>>())
     .bind::<Array<Text>, _>(rows.iter().map(|r| r.body).collect::<Vec<_>>())
     .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.client_msg_id).collect::<Vec<_>>())
-    .bind::<Timestamp, _>(now)
     .load(pg)?;
     let mut ids: std::collections::HashMap<(i64, i64), i64> = inserted
         .into_iter()
@@ -187,15 +205,13 @@ pub fn find_by_client_ids(
         // per pair.
         DbConn::Postgres(pg) => {
             use diesel::sql_types::{Array, BigInt, Text};
-            let pairs = diesel::dsl::sql::<diesel::sql_types::Bool>(
-                "(messages.author_id, messages.client_msg_id) IN \
-                 (SELECT * FROM unnest(",
+            crate::prepared::keep(
+                "SELECT * FROM messages WHERE (author_id, client_msg_id) IN \
+                 (SELECT * FROM unnest($1::int8[], $2::text[]))",
             )
             .bind::<Array<BigInt>, _>(&authors)
-            .sql(", ")
             .bind::<Array<Text>, _>(&ids)
-            .sql("))");
-            messages::table.filter(pairs).load(pg)?
+            .load(pg)?
         }
         // In-process: the combinations cost microseconds.
         DbConn::Sqlite(lite) => messages::table

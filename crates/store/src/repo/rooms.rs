@@ -32,14 +32,38 @@ pub fn find_by_dm_key(conn: &mut DbConn, dm_key: &str) -> StoreResult<Option<Roo
 /// serialises the writers of this one room until their transaction ends, so seqs
 /// are dense and in commit order. Call inside a write transaction.
 pub fn next_seqs(conn: &mut DbConn, room_id: i64) -> StoreResult<(i64, i64)> {
+    let now = crate::now();
+    if let DbConn::Postgres(pg) = conn {
+        // Kept prepared: a lone send's statement (diesel never keeps an UPDATE).
+        use diesel::sql_types::{BigInt, Timestamp};
+        let row: Reserved = crate::prepared::keep(
+            "UPDATE rooms SET last_seq = last_seq + 1, last_event_seq = last_event_seq + 1, \
+             last_activity_at = $1 WHERE id = $2 RETURNING id, last_seq, last_event_seq",
+        )
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(room_id)
+        .get_result(pg)?;
+        return Ok((row.last_seq, row.last_event_seq));
+    }
     Ok(diesel::update(rooms::table.find(room_id))
         .set((
             rooms::last_seq.eq(rooms::last_seq + 1),
             rooms::last_event_seq.eq(rooms::last_event_seq + 1),
-            rooms::last_activity_at.eq(crate::now()),
+            rooms::last_activity_at.eq(now),
         ))
         .returning((rooms::last_seq, rooms::last_event_seq))
         .get_result(conn)?)
+}
+
+/// A room's counters after a reservation.
+#[derive(QueryableByName)]
+struct Reserved {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    last_seq: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    last_event_seq: i64,
 }
 
 /// Reserves `n` message seqs and as many event seqs in each listed room, for a batch of
@@ -50,30 +74,21 @@ pub fn reserve_seqs(
     conn: &mut DbConn,
     counts: &[(i64, i64)],
 ) -> StoreResult<std::collections::HashMap<i64, (i64, i64)>> {
-    #[derive(QueryableByName)]
-    struct Reserved {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        id: i64,
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        last_seq: i64,
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        last_event_seq: i64,
-    }
     use diesel::sql_types::{Array, BigInt, Timestamp};
     let now = crate::now();
     let mut out = std::collections::HashMap::with_capacity(counts.len());
     match conn {
         DbConn::Postgres(pg) => {
             let (ids, ns): (Vec<i64>, Vec<i64>) = counts.iter().copied().unzip();
-            let rows: Vec<Reserved> = diesel::sql_query(
+            let rows: Vec<Reserved> = crate::prepared::keep(
                 "UPDATE rooms AS r SET last_seq = r.last_seq + v.n, \
-                 last_event_seq = r.last_event_seq + v.n, last_activity_at = $3 \
-                 FROM unnest($1::int8[], $2::int8[]) AS v(id, n) WHERE r.id = v.id \
+                 last_event_seq = r.last_event_seq + v.n, last_activity_at = $1 \
+                 FROM unnest($2::int8[], $3::int8[]) AS v(id, n) WHERE r.id = v.id \
                  RETURNING r.id, r.last_seq, r.last_event_seq",
             )
+            .bind::<Timestamp, _>(now)
             .bind::<Array<BigInt>, _>(ids)
             .bind::<Array<BigInt>, _>(ns)
-            .bind::<Timestamp, _>(now)
             .load(pg)?;
             for row in rows {
                 out.insert(row.id, (row.last_seq, row.last_event_seq));

@@ -1,0 +1,138 @@
+//! Hand-written PostgreSQL statements that stay prepared on their connection.
+//!
+//! diesel keeps a statement prepared only when it can tell its text never changes, and
+//! it never does for `sql_query`, `sql` literals, an `UPDATE` or an `INSERT` (whose
+//! values may turn into `DEFAULT`). Every statement of the send path is one of those,
+//! so PostgreSQL parsed and planned each of them in every transaction: about a sixth of
+//! its CPU in a persisted-messages run. [`keep`] is `sql_query` for statements whose
+//! text is fixed: diesel prepares one the first time a connection runs it and reuses
+//! it after that, keyed by its text and bind types.
+//!
+//! ```ignore
+//! keep("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
+//!     .bind::<BigInt, _>(room_id)
+//!     .get_result::<Seq>(pg)?;
+//! ```
+//!
+//! Placeholders are `$1`, `$2`, ... each used once, in that order in the text, one per
+//! `bind` in the same order (diesel numbers the binds as it meets them). Anything else
+//! is refused when the statement is built, before it reaches the server.
+
+use std::marker::PhantomData;
+
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::result::{Error, QueryResult};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{HasSqlType, Untyped};
+
+/// A statement to keep prepared: its text and its binds so far.
+#[must_use = "a statement does nothing until it is run"]
+pub struct Keep<B> {
+    sql: &'static str,
+    binds: B,
+}
+
+/// Starts a statement whose text never changes (see the module's documentation).
+pub fn keep(sql: &'static str) -> Keep<()> {
+    Keep { sql, binds: () }
+}
+
+impl<B: Binds> Keep<B> {
+    /// Binds the next placeholder's value as SQL type `ST`.
+    pub fn bind<ST, V>(self, value: V) -> Keep<(B, Bound<ST, V>)>
+    where
+        Pg: HasSqlType<ST>,
+        V: ToSql<ST, Pg>,
+    {
+        Keep {
+            sql: self.sql,
+            binds: (self.binds, Bound(value, PhantomData)),
+        }
+    }
+}
+
+/// One bound value and its SQL type.
+pub struct Bound<ST, V>(V, PhantomData<ST>);
+
+/// The binds of a [`Keep`], as a list nested to the left: `((((), a), b), c)`.
+pub trait Binds {
+    const LEN: usize;
+    /// Pushes the bind at `index` (0-based).
+    fn push<'b>(&'b self, index: usize, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()>;
+}
+
+impl Binds for () {
+    const LEN: usize = 0;
+    fn push<'b>(&'b self, _: usize, _: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        Err(misused("more placeholders than binds"))
+    }
+}
+
+impl<B, ST, V> Binds for (B, Bound<ST, V>)
+where
+    B: Binds,
+    Pg: HasSqlType<ST>,
+    V: ToSql<ST, Pg>,
+{
+    const LEN: usize = B::LEN + 1;
+    fn push<'b>(&'b self, index: usize, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        if index == B::LEN {
+            out.push_bind_param::<ST, V>(&self.1.0)
+        } else {
+            self.0.push(index, out)
+        }
+    }
+}
+
+fn misused(why: &str) -> Error {
+    Error::QueryBuilderError(format!("a kept statement's placeholders: {why}").into())
+}
+
+impl<B: Binds> QueryFragment<Pg> for Keep<B> {
+    /// Writes the text back piece by piece, each `$n` by the bind that diesel numbers
+    /// `$n` itself, so the text PostgreSQL prepares is the text written here.
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let sql = self.sql;
+        let bytes = sql.as_bytes();
+        let (mut start, mut i, mut next) = (0, 0, 1);
+        while i < bytes.len() {
+            if bytes[i] != b'$' || !bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+                continue;
+            }
+            let end = (i + 1..bytes.len())
+                .find(|&j| !bytes[j].is_ascii_digit())
+                .unwrap_or(bytes.len());
+            let n: usize = sql[i + 1..end]
+                .parse()
+                .map_err(|_| misused("not a number"))?;
+            if n != next {
+                return Err(misused("each of $1, $2, ... once, in order"));
+            }
+            out.push_sql(&sql[start..i]);
+            self.binds.push(n - 1, &mut out)?;
+            next += 1;
+            start = end;
+            i = end;
+        }
+        if next - 1 != B::LEN {
+            return Err(misused("fewer placeholders than binds"));
+        }
+        out.push_sql(&sql[start..]);
+        Ok(())
+    }
+}
+
+// Not a static id: diesel then keys its cache by the statement's text and bind types,
+// so two statements never share an entry.
+impl<B> QueryId for Keep<B> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<B> Query for Keep<B> {
+    type SqlType = Untyped;
+}
+
+impl<B, Conn> diesel::RunQueryDsl<Conn> for Keep<B> {}
