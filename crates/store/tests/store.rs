@@ -442,3 +442,38 @@ fn sqlite_wal_is_checkpointed_in_the_background() {
         thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// Every pooled SQLite connection gets the settings the store relies on: the log that
+/// lets readers run beside the writer, foreign keys, a busy wait, and temporary storage
+/// (a multi-row insert's statement journal) kept in memory.
+#[test]
+fn sqlite_connections_are_configured() {
+    use diesel::prelude::*;
+    use parley_store::DbConn;
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let test = TestDb::sqlite();
+    let db = test.migrated(2);
+    // Both of the pool's connections, held at once.
+    let mut conns = [db.get().unwrap(), db.get().unwrap()];
+    for conn in &mut conns {
+        let DbConn::Sqlite(lite) = &mut **conn else {
+            unreachable!()
+        };
+        let mut read = |pragma: &str| {
+            diesel::sql_query(format!(
+                "SELECT CAST((SELECT * FROM pragma_{pragma}) AS TEXT) AS value"
+            ))
+            .get_result::<Setting>(lite)
+            .unwrap()
+            .value
+        };
+        assert_eq!(read("journal_mode"), "wal");
+        assert_eq!(read("foreign_keys"), "1");
+        assert_eq!(read("busy_timeout"), "10000");
+        assert_eq!(read("temp_store"), "2", "temporary storage in memory");
+    }
+}
