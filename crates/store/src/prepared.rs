@@ -1,12 +1,13 @@
-//! Hand-written PostgreSQL statements that stay prepared on their connection.
+//! Hand-written statements that stay prepared on their connection.
 //!
 //! diesel keeps a statement prepared only when it can tell its text never changes, and
 //! it never does for `sql_query`, `sql` literals, an `UPDATE` or an `INSERT` (whose
 //! values may turn into `DEFAULT`). Every statement of the send path is one of those,
-//! so PostgreSQL parsed and planned each of them in every transaction: about a sixth of
-//! its CPU in a persisted-messages run. [`keep`] is `sql_query` for statements whose
-//! text is fixed: diesel prepares one the first time a connection runs it and reuses
-//! it after that, keyed by its text and bind types.
+//! so PostgreSQL parsed and planned each of them in every transaction (about a sixth of
+//! its CPU in a persisted-messages run), and SQLite compiled them. [`keep`] is
+//! `sql_query` for statements whose text is fixed: diesel prepares one the first time a
+//! connection runs it and reuses it after that, keyed by its text and bind types. The
+//! same text runs on both backends (each `$n` is written as the backend's placeholder).
 //!
 //! ```ignore
 //! keep("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
@@ -16,11 +17,11 @@
 //!
 //! Placeholders are `$1`, `$2`, ... each used once, in that order in the text, one per
 //! `bind` in the same order (diesel numbers the binds as it meets them). Anything else
-//! is refused when the statement is built, before it reaches the server.
+//! is refused when the statement is built, before it reaches the database.
 
 use std::marker::PhantomData;
 
-use diesel::pg::Pg;
+use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::result::{Error, QueryResult};
 use diesel::serialize::ToSql;
@@ -38,13 +39,9 @@ pub fn keep(sql: &'static str) -> Keep<()> {
     Keep { sql, binds: () }
 }
 
-impl<B: Binds> Keep<B> {
+impl<B> Keep<B> {
     /// Binds the next placeholder's value as SQL type `ST`.
-    pub fn bind<ST, V>(self, value: V) -> Keep<(B, Bound<ST, V>)>
-    where
-        Pg: HasSqlType<ST>,
-        V: ToSql<ST, Pg>,
-    {
+    pub fn bind<ST, V>(self, value: V) -> Keep<(B, Bound<ST, V>)> {
         Keep {
             sql: self.sql,
             binds: (self.binds, Bound(value, PhantomData)),
@@ -56,27 +53,27 @@ impl<B: Binds> Keep<B> {
 pub struct Bound<ST, V>(V, PhantomData<ST>);
 
 /// The binds of a [`Keep`], as a list nested to the left: `((((), a), b), c)`.
-pub trait Binds {
+pub trait Binds<DB: Backend> {
     const LEN: usize;
     /// Pushes the bind at `index` (0-based).
-    fn push<'b>(&'b self, index: usize, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()>;
+    fn push<'b>(&'b self, index: usize, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>;
 }
 
-impl Binds for () {
+impl<DB: Backend> Binds<DB> for () {
     const LEN: usize = 0;
-    fn push<'b>(&'b self, _: usize, _: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+    fn push<'b>(&'b self, _: usize, _: &mut AstPass<'_, 'b, DB>) -> QueryResult<()> {
         Err(misused("more placeholders than binds"))
     }
 }
 
-impl<B, ST, V> Binds for (B, Bound<ST, V>)
+impl<B, ST, V, DB> Binds<DB> for (B, Bound<ST, V>)
 where
-    B: Binds,
-    Pg: HasSqlType<ST>,
-    V: ToSql<ST, Pg>,
+    DB: Backend + HasSqlType<ST>,
+    B: Binds<DB>,
+    V: ToSql<ST, DB>,
 {
     const LEN: usize = B::LEN + 1;
-    fn push<'b>(&'b self, index: usize, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+    fn push<'b>(&'b self, index: usize, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()> {
         if index == B::LEN {
             out.push_bind_param::<ST, V>(&self.1.0)
         } else {
@@ -89,10 +86,10 @@ fn misused(why: &str) -> Error {
     Error::QueryBuilderError(format!("a kept statement's placeholders: {why}").into())
 }
 
-impl<B: Binds> QueryFragment<Pg> for Keep<B> {
+impl<B: Binds<DB>, DB: Backend> QueryFragment<DB> for Keep<B> {
     /// Writes the text back piece by piece, each `$n` by the bind that diesel numbers
     /// `$n` itself, so the text PostgreSQL prepares is the text written here.
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         let sql = self.sql;
         let bytes = sql.as_bytes();
         let (mut start, mut i, mut next) = (0, 0, 1);

@@ -110,7 +110,7 @@ fn the_send_paths_statements_stay_prepared_on_postgres() {
     send_once(&mut conn, 1);
     let after_one = prepared(&mut conn);
     for start in [
-        "UPDATE rooms SET last_seq = last_seq + 1",
+        "UPDATE rooms SET last_seq = last_seq + $1",
         "INSERT INTO messages (room_id, seq, author_id, body, client_msg_id, parent_seq",
         "INSERT INTO room_events (room_id, event_seq, kind, payload, created_at) VALUES",
         "UPDATE rooms AS r SET last_seq = r.last_seq + v.n",

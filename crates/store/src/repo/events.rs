@@ -32,31 +32,33 @@ pub fn append_at(
     payload: Value,
 ) -> StoreResult<RoomEventRow> {
     let frame = frame(room_id, event_seq, kind, payload).to_string();
-    let now = crate::now();
-    if let DbConn::Postgres(pg) = conn {
-        // Kept prepared: every logged event passes here (diesel never keeps an INSERT).
-        use diesel::sql_types::{BigInt, Text, Timestamp};
-        return Ok(crate::prepared::keep(
-            "INSERT INTO room_events (room_id, event_seq, kind, payload, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING *",
-        )
-        .bind::<BigInt, _>(room_id)
-        .bind::<BigInt, _>(event_seq)
-        .bind::<Text, _>(kind)
-        .bind::<Text, _>(frame)
-        .bind::<Timestamp, _>(now)
-        .get_result(pg)?);
-    }
-    Ok(diesel::insert_into(room_events::table)
-        .values((
-            room_events::room_id.eq(room_id),
-            room_events::event_seq.eq(event_seq),
-            room_events::kind.eq(kind),
-            room_events::payload.eq(frame),
-            room_events::created_at.eq(now),
-        ))
-        .returning(room_events::all_columns)
-        .get_result(conn)?)
+    insert_one(conn, room_id, event_seq, kind, &frame, crate::now())
+}
+
+/// Inserts one event and answers its row. Kept prepared on both backends (diesel never
+/// keeps an INSERT): every logged event passes here, or through `append_framed`.
+fn insert_one(
+    conn: &mut DbConn,
+    room_id: i64,
+    event_seq: i64,
+    kind: &str,
+    frame: &str,
+    now: chrono::NaiveDateTime,
+) -> StoreResult<RoomEventRow> {
+    use diesel::sql_types::{BigInt, Text, Timestamp};
+    let statement = crate::prepared::keep(
+        "INSERT INTO room_events (room_id, event_seq, kind, payload, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING *",
+    )
+    .bind::<BigInt, _>(room_id)
+    .bind::<BigInt, _>(event_seq)
+    .bind::<Text, _>(kind)
+    .bind::<Text, _>(frame)
+    .bind::<Timestamp, _>(now);
+    Ok(match conn {
+        DbConn::Postgres(pg) => statement.get_result(pg)?,
+        DbConn::Sqlite(lite) => statement.get_result(lite)?,
+    })
 }
 
 /// Appends already-framed events (`room_id`, `event_seq`, kind, the stored frame) in one
@@ -82,23 +84,24 @@ pub fn append_framed(conn: &mut DbConn, list: &[(i64, i64, &str, &str)]) -> Stor
         .execute(pg)?;
         return Ok(());
     }
-    let rows: Vec<_> = list
-        .iter()
-        .map(|&(room_id, event_seq, kind, frame)| {
-            (
-                room_events::room_id.eq(room_id),
-                room_events::event_seq.eq(event_seq),
-                room_events::kind.eq(kind),
-                room_events::payload.eq(frame),
-                room_events::created_at.eq(now),
-            )
-        })
-        .collect();
-    let insert = diesel::insert_into(room_events::table).values(&rows);
-    match conn {
-        DbConn::Postgres(pg) => insert.execute(pg)?,
-        DbConn::Sqlite(lite) => insert.execute(lite)?,
-    };
+    // In-process: a kept statement per row costs no round trip, where one multi-row
+    // statement was compiled again for every batch.
+    use diesel::sql_types::{BigInt, Text, Timestamp};
+    for &(room_id, event_seq, kind, frame) in list {
+        let statement = crate::prepared::keep(
+            "INSERT INTO room_events (room_id, event_seq, kind, payload, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind::<BigInt, _>(room_id)
+        .bind::<BigInt, _>(event_seq)
+        .bind::<Text, _>(kind)
+        .bind::<Text, _>(frame)
+        .bind::<Timestamp, _>(now);
+        match conn {
+            DbConn::Postgres(pg) => statement.execute(pg)?,
+            DbConn::Sqlite(lite) => statement.execute(lite)?,
+        };
+    }
     Ok(())
 }
 

@@ -20,37 +20,40 @@ pub fn append(
     parent_seq: Option<i64>,
 ) -> StoreResult<(MessageRow, i64)> {
     let (seq, event_seq) = rooms::next_seqs(conn, room_id)?;
-    let new = NewMessage {
-        room_id,
-        seq,
-        author_id,
-        body,
-        client_msg_id,
-        parent_seq,
-        created_at: crate::now(),
-    };
-    if let DbConn::Postgres(pg) = conn {
-        // Kept prepared: a lone send's insert (diesel never keeps an INSERT).
-        use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
-        let row = crate::prepared::keep(
-            "INSERT INTO messages (room_id, seq, author_id, body, client_msg_id, parent_seq, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
-        )
-        .bind::<BigInt, _>(new.room_id)
-        .bind::<BigInt, _>(new.seq)
-        .bind::<BigInt, _>(new.author_id)
-        .bind::<Text, _>(new.body)
-        .bind::<Nullable<Text>, _>(new.client_msg_id)
-        .bind::<Nullable<BigInt>, _>(new.parent_seq)
-        .bind::<Timestamp, _>(new.created_at)
-        .get_result(pg)?;
-        return Ok((row, event_seq));
-    }
-    let row = diesel::insert_into(messages::table)
-        .values(&new)
-        .returning(messages::all_columns)
-        .get_result(conn)?;
+    let row = insert_one(
+        conn,
+        &NewMessage {
+            room_id,
+            seq,
+            author_id,
+            body,
+            client_msg_id,
+            parent_seq,
+            created_at: crate::now(),
+        },
+    )?;
     Ok((row, event_seq))
+}
+
+/// Inserts one message and answers its row. Kept prepared on both backends (diesel
+/// never keeps an INSERT): a lone send's insert, and each of a batch's on SQLite.
+fn insert_one(conn: &mut DbConn, new: &NewMessage<'_>) -> StoreResult<MessageRow> {
+    use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+    let statement = crate::prepared::keep(
+        "INSERT INTO messages (room_id, seq, author_id, body, client_msg_id, parent_seq, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+    )
+    .bind::<BigInt, _>(new.room_id)
+    .bind::<BigInt, _>(new.seq)
+    .bind::<BigInt, _>(new.author_id)
+    .bind::<Text, _>(new.body)
+    .bind::<Nullable<Text>, _>(new.client_msg_id)
+    .bind::<Nullable<BigInt>, _>(new.parent_seq)
+    .bind::<Timestamp, _>(new.created_at);
+    Ok(match conn {
+        DbConn::Postgres(pg) => statement.get_result(pg)?,
+        DbConn::Sqlite(lite) => statement.get_result(lite)?,
+    })
 }
 
 /// One new top-level message of a batch written by [`append_many`].
@@ -108,10 +111,12 @@ pub fn append_many(conn: &mut DbConn, list: &[Append<'_>]) -> StoreResult<Vec<(M
     }
     let written: Vec<MessageRow> = match conn {
         DbConn::Postgres(pg) => insert_unnest(pg, &rows, now)?,
-        DbConn::Sqlite(lite) => diesel::insert_into(messages::table)
-            .values(&rows)
-            .returning(messages::all_columns)
-            .get_results(lite)?,
+        // In-process: a kept statement per row costs no round trip, where one multi-row
+        // statement was compiled again for every batch.
+        DbConn::Sqlite(_) => rows
+            .iter()
+            .map(|row| insert_one(conn, row))
+            .collect::<StoreResult<_>>()?,
     };
     // Match rows to the slice by (room, seq): RETURNING's order is not promised.
     let mut by_key: std::collections::HashMap<(i64, i64), MessageRow> = written

@@ -32,27 +32,31 @@ pub fn find_by_dm_key(conn: &mut DbConn, dm_key: &str) -> StoreResult<Option<Roo
 /// serialises the writers of this one room until their transaction ends, so seqs
 /// are dense and in commit order. Call inside a write transaction.
 pub fn next_seqs(conn: &mut DbConn, room_id: i64) -> StoreResult<(i64, i64)> {
-    let now = crate::now();
-    if let DbConn::Postgres(pg) = conn {
-        // Kept prepared: a lone send's statement (diesel never keeps an UPDATE).
-        use diesel::sql_types::{BigInt, Timestamp};
-        let row: Reserved = crate::prepared::keep(
-            "UPDATE rooms SET last_seq = last_seq + 1, last_event_seq = last_event_seq + 1, \
-             last_activity_at = $1 WHERE id = $2 RETURNING id, last_seq, last_event_seq",
-        )
-        .bind::<Timestamp, _>(now)
-        .bind::<BigInt, _>(room_id)
-        .get_result(pg)?;
-        return Ok((row.last_seq, row.last_event_seq));
-    }
-    Ok(diesel::update(rooms::table.find(room_id))
-        .set((
-            rooms::last_seq.eq(rooms::last_seq + 1),
-            rooms::last_event_seq.eq(rooms::last_event_seq + 1),
-            rooms::last_activity_at.eq(now),
-        ))
-        .returning((rooms::last_seq, rooms::last_event_seq))
-        .get_result(conn)?)
+    reserve_in(conn, room_id, 1, crate::now())
+}
+
+/// Moves one room's counters `n` ahead and answers them. Kept prepared on both backends
+/// (diesel never keeps an UPDATE): every send passes here.
+fn reserve_in(
+    conn: &mut DbConn,
+    room_id: i64,
+    n: i64,
+    now: NaiveDateTime,
+) -> StoreResult<(i64, i64)> {
+    use diesel::sql_types::{BigInt, Timestamp};
+    let statement = crate::prepared::keep(
+        "UPDATE rooms SET last_seq = last_seq + $1, last_event_seq = last_event_seq + $2, \
+         last_activity_at = $3 WHERE id = $4 RETURNING id, last_seq, last_event_seq",
+    )
+    .bind::<BigInt, _>(n)
+    .bind::<BigInt, _>(n)
+    .bind::<Timestamp, _>(now)
+    .bind::<BigInt, _>(room_id);
+    let row: Reserved = match conn {
+        DbConn::Postgres(pg) => statement.get_result(pg)?,
+        DbConn::Sqlite(lite) => statement.get_result(lite)?,
+    };
+    Ok((row.last_seq, row.last_event_seq))
 }
 
 /// A room's counters after a reservation.
@@ -97,15 +101,7 @@ pub fn reserve_seqs(
         DbConn::Sqlite(_) => {
             // In-process: a statement per room costs no round trip.
             for &(room_id, n) in counts {
-                let reserved = diesel::update(rooms::table.find(room_id))
-                    .set((
-                        rooms::last_seq.eq(rooms::last_seq + n),
-                        rooms::last_event_seq.eq(rooms::last_event_seq + n),
-                        rooms::last_activity_at.eq(now),
-                    ))
-                    .returning((rooms::last_seq, rooms::last_event_seq))
-                    .get_result(conn)?;
-                out.insert(room_id, reserved);
+                out.insert(room_id, reserve_in(conn, room_id, n, now)?);
             }
         }
     }
