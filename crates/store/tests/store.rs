@@ -113,10 +113,10 @@ fn the_send_paths_statements_stay_prepared_on_postgres() {
         "UPDATE rooms SET last_seq = last_seq + $1",
         "INSERT INTO messages (room_id, seq, author_id, body, client_msg_id, parent_seq",
         "INSERT INTO room_events (room_id, event_seq, kind, payload, created_at) VALUES",
-        "UPDATE rooms AS r SET last_seq = r.last_seq + v.n",
+        "UPDATE rooms SET last_seq = last_seq + ($1::int8[])",
         "INSERT INTO messages (room_id, seq, author_id, body, client_msg_id, created_at) SELECT",
         "INSERT INTO room_events (room_id, event_seq, kind, payload, created_at) SELECT",
-        "SELECT * FROM messages WHERE (author_id, client_msg_id) IN",
+        "SELECT m.* FROM unnest($1::int8[], $2::text[]) AS k",
     ] {
         assert!(
             after_one.iter().any(|s| s.starts_with(start)),
@@ -132,6 +132,60 @@ fn the_send_paths_statements_stay_prepared_on_postgres() {
     );
     let room = rooms::find(&mut conn, room_id).unwrap();
     assert_eq!((room.last_seq, room.last_event_seq), (9, 9));
+}
+
+/// A kept statement keeps the plan PostgreSQL chose for it, and a fresh database starts
+/// with empty tables: the batch's `client_msg_id` lookup must probe the index however
+/// small `messages` was when it was planned (a join planned on the empty table scanned
+/// all of it for every batch, twice PostgreSQL's CPU per message in a fresh fan-out run).
+#[test]
+fn a_kept_lookup_probes_its_index_even_when_planned_on_an_empty_table() {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use parley_store::DbConn;
+    let Some(test_db) = TestDb::postgres() else {
+        return;
+    };
+    let db = test_db.migrated(1);
+    let (author_id, _) = seed_room(&db);
+    let mut conn = db.get().unwrap();
+    messages::find_by_client_ids(&mut conn, &[(author_id, "nothing yet")]).unwrap();
+    let DbConn::Postgres(pg) = &mut *conn else {
+        unreachable!()
+    };
+    #[derive(QueryableByName)]
+    struct Named {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let name = diesel::sql_query(
+        "SELECT name FROM pg_prepared_statements WHERE statement LIKE 'SELECT m.* FROM unnest%'",
+    )
+    .get_result::<Named>(pg)
+    .unwrap()
+    .name;
+    // The plan the statement keeps once PostgreSQL stops planning it per call.
+    pg.batch_execute("SET plan_cache_mode = force_generic_plan")
+        .unwrap();
+    #[derive(QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+        line: String,
+    }
+    let plan: Vec<String> = diesel::sql_query(format!(
+        "EXPLAIN EXECUTE {name}('{{1,2}}'::int8[], '{{a,b}}'::text[])"
+    ))
+    .load::<Line>(pg)
+    .unwrap()
+    .into_iter()
+    .map(|l| l.line)
+    .collect();
+    let plan = plan.join("\n");
+    assert!(
+        plan.contains("Index Scan using messages_author_id_client_msg_id_key"),
+        "{plan}"
+    );
+    assert!(!plan.contains("Seq Scan on messages"), "{plan}");
 }
 
 /// A kept statement whose placeholders do not match its binds is refused before it

@@ -206,13 +206,17 @@ pub fn find_by_client_ids(
     let wanted: std::collections::HashSet<(i64, &str)> = keys.iter().copied().collect();
     let rows: Vec<MessageRow> = match conn {
         // `author_id = ANY(..) AND client_msg_id = ANY(..)` probes the unique index once
-        // per combination (64 × 64 for a full batch); joining the pairs probes it once
-        // per pair.
+        // per combination (64 × 64 for a full batch); one probe per pair instead. The
+        // statement is kept, so its plan must not depend on the table's size: a join with
+        // the pairs, planned while `messages` was empty, scanned it whole for every batch
+        // until the next ANALYZE. `OFFSET 0` keeps the lookup a subquery of its own,
+        // planned as an index probe per pair whatever the statistics.
         DbConn::Postgres(pg) => {
             use diesel::sql_types::{Array, BigInt, Text};
             crate::prepared::keep(
-                "SELECT * FROM messages WHERE (author_id, client_msg_id) IN \
-                 (SELECT * FROM unnest($1::int8[], $2::text[]))",
+                "SELECT m.* FROM unnest($1::int8[], $2::text[]) AS k(author_id, client_msg_id) \
+                 CROSS JOIN LATERAL (SELECT * FROM messages \
+                 WHERE author_id = k.author_id AND client_msg_id = k.client_msg_id OFFSET 0) AS m",
             )
             .bind::<Array<BigInt>, _>(&authors)
             .bind::<Array<Text>, _>(&ids)

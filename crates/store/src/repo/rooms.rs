@@ -84,15 +84,21 @@ pub fn reserve_seqs(
     match conn {
         DbConn::Postgres(pg) => {
             let (ids, ns): (Vec<i64>, Vec<i64>) = counts.iter().copied().unzip();
+            // Rows by primary key (`= ANY`), not a join with the arrays: the statement is
+            // kept, and a kept join's plan, made while `rooms` was small, scanned it whole.
             let rows: Vec<Reserved> = crate::prepared::keep(
-                "UPDATE rooms AS r SET last_seq = r.last_seq + v.n, \
-                 last_event_seq = r.last_event_seq + v.n, last_activity_at = $1 \
-                 FROM unnest($2::int8[], $3::int8[]) AS v(id, n) WHERE r.id = v.id \
-                 RETURNING r.id, r.last_seq, r.last_event_seq",
+                "UPDATE rooms SET \
+                 last_seq = last_seq + ($1::int8[])[array_position($2::int8[], id)], \
+                 last_event_seq = last_event_seq + ($3::int8[])[array_position($4::int8[], id)], \
+                 last_activity_at = $5 WHERE id = ANY($6::int8[]) \
+                 RETURNING id, last_seq, last_event_seq",
             )
+            .bind::<Array<BigInt>, _>(&ns)
+            .bind::<Array<BigInt>, _>(&ids)
+            .bind::<Array<BigInt>, _>(&ns)
+            .bind::<Array<BigInt>, _>(&ids)
             .bind::<Timestamp, _>(now)
-            .bind::<Array<BigInt>, _>(ids)
-            .bind::<Array<BigInt>, _>(ns)
+            .bind::<Array<BigInt>, _>(&ids)
             .load(pg)?;
             for row in rows {
                 out.insert(row.id, (row.last_seq, row.last_event_seq));
