@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { render, screen } from '@testing-library/react';
+import { act, render, screen } from '@testing-library/react';
 import { Provider } from 'react-redux';
 import { MemoryRouter } from 'react-router';
 import { Markdown, linkMentions } from './chat/Markdown';
 import { mentionQuery, mentionSuggestions } from './chat/Composer';
-import { seenByMap } from './chat/MessageList';
+import { MessageList, seenByMap } from './chat/MessageList';
 import { typingText, TypingIndicator } from './chat/TypingIndicator';
 import { makeStore } from '../store';
 import { chatActions } from '../store/chatSlice';
 import { Login } from '../pages/auth/Login';
-import type { Member } from '../api/generated';
+import type { Member, Message } from '../api/generated';
 
 describe('Markdown', () => {
   it('renders markdown and strips dangerous HTML', () => {
@@ -89,5 +89,47 @@ describe('Login page', () => {
     expect(screen.getByLabelText('Username or email')).toBeInTheDocument();
     expect(screen.getByLabelText('Password')).toBeInTheDocument();
     expect(screen.getByRole('link', { name: 'Create an account' })).toHaveAttribute('href', '/register');
+  });
+});
+
+describe('jump to a message', () => {
+  const m = (seq: number): Message => ({
+    id: seq,
+    room_id: 1,
+    seq,
+    author: { id: 2, username: 'bob', display_name: 'Bob' },
+    body: `m${seq}`,
+    client_msg_id: null,
+    parent_seq: null,
+    created_at: '2026-11-22T10:00:00Z',
+    edited_at: null,
+    deleted: false,
+    reply_count: 0,
+    last_reply_at: null,
+    reactions: [],
+  });
+
+  it('focuses the message once, and leaves the focus alone as the room changes', () => {
+    Element.prototype.scrollIntoView = () => undefined; // not in jsdom
+    const store = makeStore();
+    store.dispatch(chatActions.roomLoading({ roomId: 1 }));
+    store.dispatch(chatActions.pageLoaded({ roomId: 1, mode: 'latest', items: [m(1), m(2)], hasOlder: false, hasNewer: false }));
+    render(
+      <Provider store={store}>
+        <MemoryRouter>
+          <input aria-label="Elsewhere" />
+          <MessageList roomId={1} meId={9} members={[]} canModerate={false} highlightSeq={1} onOpenThread={() => undefined} onAtBottom={() => undefined} />
+        </MemoryRouter>
+      </Provider>,
+    );
+    expect(document.activeElement?.id).toBe('msg-1');
+    const elsewhere = screen.getByLabelText('Elsewhere');
+    elsewhere.focus();
+    act(() => {
+      store.dispatch(chatActions.messageUpserted({ message: m(3), live: true }));
+      store.dispatch(chatActions.readSeen({ roomId: 1, userId: 2, seq: 3 }));
+    });
+    expect(screen.getByText('m3')).toBeTruthy();
+    expect(document.activeElement).toBe(elsewhere);
   });
 });

@@ -166,11 +166,19 @@ export function MessageList({
     seenLastKey.current = lastKey;
   }, [lastKey, highlightSeq, win?.hasNewer]);
 
-  // Jump to a message.
+  // Jump to a message, once: the window changes with every event of the room, and
+  // jumping again would take the focus from wherever the reader went since (a search
+  // box lost its Enter to the highlighted message).
+  const jumpedTo = useRef<number | null>(null);
   useEffect(() => {
-    if (!highlightSeq || !win || win.status !== 'ready') return;
+    if (!highlightSeq) {
+      jumpedTo.current = null;
+      return;
+    }
+    if (jumpedTo.current === highlightSeq || !win || win.status !== 'ready') return;
     const el = document.getElementById(`msg-${highlightSeq}`);
     if (el) {
+      jumpedTo.current = highlightSeq;
       el.scrollIntoView({ block: 'center' });
       el.focus({ preventScroll: true });
     }
