@@ -9,7 +9,8 @@ import { typingText, TypingIndicator } from './chat/TypingIndicator';
 import { makeStore } from '../store';
 import { chatActions } from '../store/chatSlice';
 import { Login } from '../pages/auth/Login';
-import type { Member, Message } from '../api/generated';
+import type { Member } from '../api/generated';
+import { message } from '../test/fixtures';
 
 describe('Markdown', () => {
   it('renders markdown and strips dangerous HTML', () => {
@@ -93,21 +94,7 @@ describe('Login page', () => {
 });
 
 describe('jump to a message', () => {
-  const m = (seq: number): Message => ({
-    id: seq,
-    room_id: 1,
-    seq,
-    author: { id: 2, username: 'bob', display_name: 'Bob' },
-    body: `m${seq}`,
-    client_msg_id: null,
-    parent_seq: null,
-    created_at: '2026-11-22T10:00:00Z',
-    edited_at: null,
-    deleted: false,
-    reply_count: 0,
-    last_reply_at: null,
-    reactions: [],
-  });
+  const m = (seq: number) => message(seq);
 
   it('focuses the message once, and leaves the focus alone as the room changes', () => {
     Element.prototype.scrollIntoView = () => undefined; // not in jsdom

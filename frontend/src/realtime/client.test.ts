@@ -5,6 +5,7 @@ import { sessionActions } from '../store/sessionSlice';
 import { roomsActions } from '../store/roomsSlice';
 import { chatActions } from '../store/chatSlice';
 import type { Message, RoomListItem, User } from '../api/generated';
+import { message } from '../test/fixtures';
 import type { ServerFrame } from './protocol';
 
 const me: User = { id: 1, username: 'alice', display_name: 'Alice', email: 'a@x', email_verified: true, is_admin: false, bio: '', created_at: '' };
@@ -27,22 +28,8 @@ const room = (id: number): RoomListItem => ({
   membership: { role: 'member', joined_at: '', last_read_seq: 0, cleared_before_seq: 0, notify: null },
 });
 
-const msg = (seq: number, author: number, over: Partial<Message> = {}): Message => ({
-  id: seq,
-  room_id: 7,
-  seq,
-  author: { id: author, username: `u${author}`, display_name: `U${author}` },
-  body: `m${seq}`,
-  client_msg_id: null,
-  parent_seq: null,
-  created_at: '2026-11-22T10:00:00Z',
-  edited_at: null,
-  deleted: false,
-  reply_count: 0,
-  last_reply_at: null,
-  reactions: [],
-  ...over,
-});
+const msg = (seq: number, author: number, over: Partial<Message> = {}): Message =>
+  message(seq, { room_id: 7, author: { id: author, username: `u${author}`, display_name: `U${author}` }, ...over });
 
 function setup() {
   const store = makeStore();

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ParleySocket, backoffDelay, type SocketDeps } from './socket';
 import type { ServerFrame } from './protocol';
+import { message } from '../test/fixtures';
 
 class FakeWS {
   static all: FakeWS[] = [];
@@ -31,21 +32,8 @@ class FakeWS {
   }
 }
 
-const msg = (room: number, seq: number, body = `m${seq}`, cid: string | null = null, author = 2) => ({
-  id: seq,
-  room_id: room,
-  seq,
-  author: { id: author, username: 'u', display_name: 'U' },
-  body,
-  client_msg_id: cid,
-  parent_seq: null,
-  created_at: '2026-11-22T10:00:00Z',
-  edited_at: null,
-  deleted: false,
-  reply_count: 0,
-  last_reply_at: null,
-  reactions: [],
-});
+const msg = (room: number, seq: number, body = `m${seq}`, cid: string | null = null, author = 2) =>
+  message(seq, { room_id: room, author: { id: author, username: 'u', display_name: 'U' }, body, client_msg_id: cid });
 
 function setup(over: Partial<SocketDeps> = {}) {
   FakeWS.all = [];

@@ -1,23 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import reducer, { chatActions, MAX_WINDOW, newerVersion, type ChatState } from './chatSlice';
-import type { Message } from '../api/generated';
+import { message } from '../test/fixtures';
 
-const m = (seq: number, over: Partial<Message> = {}): Message => ({
-  id: seq,
-  room_id: 1,
-  seq,
-  author: { id: 2, username: 'bob', display_name: 'Bob' },
-  body: `m${seq}`,
-  client_msg_id: null,
-  parent_seq: null,
-  created_at: '2026-11-22T10:00:00Z',
-  edited_at: null,
-  deleted: false,
-  reply_count: 0,
-  last_reply_at: null,
-  reactions: [],
-  ...over,
-});
+const m = message;
 
 const run = (state: ChatState | undefined, ...actions: { type: string }[]) =>
   actions.reduce((s, a) => reducer(s, a as never), state as ChatState);

@@ -9,23 +9,10 @@ import { sessionActions } from '../../store/sessionSlice';
 import { MessageItem } from './MessageItem';
 import { MessageList } from './MessageList';
 import type { Message } from '../../api/generated';
+import { message } from '../../test/fixtures';
 
-const msg = (over: Partial<Message> = {}): Message => ({
-  id: 1,
-  room_id: 7,
-  seq: 1,
-  author: { id: 2, username: 'bob', display_name: 'Bob' },
-  body: 'hello *there*',
-  client_msg_id: null,
-  parent_seq: null,
-  created_at: '2026-11-22T10:00:00Z',
-  edited_at: null,
-  deleted: false,
-  reply_count: 0,
-  last_reply_at: null,
-  reactions: [{ emoji: '👍', count: 2, me: true }],
-  ...over,
-});
+const msg = (over: Partial<Message> = {}): Message =>
+  message(1, { room_id: 7, body: 'hello *there*', reactions: [{ emoji: '👍', count: 2, me: true }], ...over });
 
 function wrap(ui: React.ReactNode, store = makeStore()) {
   return render(
