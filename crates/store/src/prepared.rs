@@ -133,3 +133,31 @@ impl<B> Query for Keep<B> {
 }
 
 impl<B, Conn> diesel::RunQueryDsl<Conn> for Keep<B> {}
+
+impl<B> Keep<B> {
+    /// Runs the statement on either backend and answers its one row.
+    pub fn get_result_on<'q, T>(self, conn: &mut crate::DbConn) -> QueryResult<T>
+    where
+        Self: diesel::query_dsl::LoadQuery<'q, diesel::PgConnection, T>
+            + diesel::query_dsl::LoadQuery<'q, diesel::SqliteConnection, T>,
+    {
+        use diesel::RunQueryDsl;
+        match conn {
+            crate::DbConn::Postgres(pg) => self.get_result(pg),
+            crate::DbConn::Sqlite(lite) => self.get_result(lite),
+        }
+    }
+
+    /// Runs the statement on either backend and answers the rows it changed.
+    pub fn execute_on(self, conn: &mut crate::DbConn) -> QueryResult<usize>
+    where
+        Self: diesel::query_dsl::methods::ExecuteDsl<diesel::PgConnection>
+            + diesel::query_dsl::methods::ExecuteDsl<diesel::SqliteConnection>,
+    {
+        use diesel::RunQueryDsl;
+        match conn {
+            crate::DbConn::Postgres(pg) => self.execute(pg),
+            crate::DbConn::Sqlite(lite) => self.execute(lite),
+        }
+    }
+}

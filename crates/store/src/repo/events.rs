@@ -55,10 +55,7 @@ fn insert_one(
     .bind::<Text, _>(kind)
     .bind::<Text, _>(frame)
     .bind::<Timestamp, _>(now);
-    Ok(match conn {
-        DbConn::Postgres(pg) => statement.get_result(pg)?,
-        DbConn::Sqlite(lite) => statement.get_result(lite)?,
-    })
+    Ok(statement.get_result_on(conn)?)
 }
 
 /// Appends already-framed events (`room_id`, `event_seq`, kind, the stored frame) in one
@@ -97,10 +94,7 @@ pub fn append_framed(conn: &mut DbConn, list: &[(i64, i64, &str, &str)]) -> Stor
         .bind::<Text, _>(kind)
         .bind::<Text, _>(frame)
         .bind::<Timestamp, _>(now);
-        match conn {
-            DbConn::Postgres(pg) => statement.execute(pg)?,
-            DbConn::Sqlite(lite) => statement.execute(lite)?,
-        };
+        statement.execute_on(conn)?;
     }
     Ok(())
 }

@@ -50,10 +50,7 @@ fn insert_one(conn: &mut DbConn, new: &NewMessage<'_>) -> StoreResult<MessageRow
     .bind::<Nullable<Text>, _>(new.client_msg_id)
     .bind::<Nullable<BigInt>, _>(new.parent_seq)
     .bind::<Timestamp, _>(new.created_at);
-    Ok(match conn {
-        DbConn::Postgres(pg) => statement.get_result(pg)?,
-        DbConn::Sqlite(lite) => statement.get_result(lite)?,
-    })
+    Ok(statement.get_result_on(conn)?)
 }
 
 /// One new top-level message of a batch written by [`append_many`].

@@ -52,10 +52,7 @@ fn reserve_in(
     .bind::<BigInt, _>(n)
     .bind::<Timestamp, _>(now)
     .bind::<BigInt, _>(room_id);
-    let row: Reserved = match conn {
-        DbConn::Postgres(pg) => statement.get_result(pg)?,
-        DbConn::Sqlite(lite) => statement.get_result(lite)?,
-    };
+    let row: Reserved = statement.get_result_on(conn)?;
     Ok((row.last_seq, row.last_event_seq))
 }
 
