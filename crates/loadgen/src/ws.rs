@@ -151,7 +151,13 @@ impl WsReader {
                 }
                 need = if len == usize::MAX { hdr } else { hdr + len };
                 if len != usize::MAX && avail.len() >= need {
-                    let mut data = avail[hdr..need].to_vec();
+                    // Into the payload buffer kept across frames (a new Vec per frame
+                    // was a malloc and a free per delivery).
+                    if op != OP_CONT {
+                        self.payload.clear();
+                    }
+                    let from = self.payload.len();
+                    self.payload.extend_from_slice(&avail[hdr..need]);
                     if masked {
                         let key = [
                             avail[hdr - 4],
@@ -159,19 +165,15 @@ impl WsReader {
                             avail[hdr - 2],
                             avail[hdr - 1],
                         ];
-                        for (i, b) in data.iter_mut().enumerate() {
+                        for (i, b) in self.payload[from..].iter_mut().enumerate() {
                             *b ^= key[i % 4];
                         }
                     }
                     self.pos += need;
                     if op >= 0x8 {
-                        self.payload = data;
                         return Ok(op);
                     }
-                    if op == OP_CONT {
-                        self.payload.extend_from_slice(&data);
-                    } else {
-                        self.payload = data;
+                    if op != OP_CONT {
                         self.fragment = Some(op);
                     }
                     if fin {
