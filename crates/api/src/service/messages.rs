@@ -186,8 +186,17 @@ const RACE: &str = "client_msg_id race";
 pub struct SendQueue {
     inner: std::sync::Mutex<QueueInner>,
     /// Batches written at once: 1 on SQLite (one writer anyway; this also keeps the
-    /// instance's writers out of SQLite's sleeping busy handler), a few on PostgreSQL.
+    /// instance's writers out of SQLite's sleeping busy handler), 4 on PostgreSQL: enough
+    /// to overlap one batch's commit wait with the next ones' work, few enough that the
+    /// queue forms large batches (8 workers split it into batches a quarter the size).
     workers: usize,
+    /// Largest batch: bounds how long one transaction holds its rooms' locks (tens of
+    /// milliseconds at 256 on a saturated two-core machine). PostgreSQL spends ~1 ms of
+    /// CPU per transaction whatever its size, so it takes 256 (64 gave batches of ~55 and
+    /// 15-17k messages/s where 256 gives ~230 and 20-22k: docs/BENCHMARKS.md). SQLite
+    /// keeps 64: there a batch of 256 took ~5x as long as one of 64 and was no faster
+    /// in all (its `client_msg_id` lookup probes every author x id combination).
+    max_batch: usize,
     /// Sends committed since SQLite's search index last caught up (it is not kept in
     /// step by the send transaction: `repo::search::catch_up`).
     unindexed: std::sync::atomic::AtomicUsize,
@@ -218,9 +227,6 @@ struct Pending {
     reply: tokio::sync::oneshot::Sender<ApiResult<Sent>>,
 }
 
-/// Largest batch: bounds how long one transaction holds its rooms' locks.
-const MAX_BATCH: usize = 64;
-
 impl SendQueue {
     pub fn new(backend: parley_store::Backend) -> Self {
         SendQueue {
@@ -228,7 +234,11 @@ impl SendQueue {
             unindexed: Default::default(),
             workers: match backend {
                 parley_store::Backend::Sqlite => 1,
-                parley_store::Backend::Postgres => 8,
+                parley_store::Backend::Postgres => 4,
+            },
+            max_batch: match backend {
+                parley_store::Backend::Sqlite => 64,
+                parley_store::Backend::Postgres => 256,
             },
         }
     }
@@ -239,14 +249,14 @@ impl SendQueue {
 }
 
 impl QueueInner {
-    /// Takes up to `MAX_BATCH` queued sends of rooms no other batch is writing, in queue
+    /// Takes up to `max` queued sends of rooms no other batch is writing, in queue
     /// order, and marks their rooms busy. A room's later sends stay queued behind it.
-    fn take_batch(&mut self) -> Vec<Pending> {
+    fn take_batch(&mut self, max: usize) -> Vec<Pending> {
         let mut batch = Vec::new();
         // Skipped sends go back in front, in order; the rest of the queue is not touched
         // (moving all of it for every batch was visible in a profile at 2,000 queued).
         let mut skipped = Vec::new();
-        while batch.len() < MAX_BATCH {
+        while batch.len() < max {
             let Some(p) = self.pending.pop_front() else {
                 break;
             };
@@ -322,7 +332,7 @@ fn run_batches(mut slot: WorkerSlot) {
             for room in slot.rooms.drain(..) {
                 inner.busy.remove(&room);
             }
-            let batch = inner.take_batch();
+            let batch = inner.take_batch(state.hub.sends.max_batch);
             if batch.is_empty() {
                 // Under the lock: a send queued from here on starts a new worker, and
                 // one left queued belongs to a room a running worker will come back for.
