@@ -256,3 +256,49 @@ async fn mixed_burst_is_stored_densely(backend: Backend) {
 }
 
 on_both_backends!(mixed_burst_is_stored_densely);
+
+/// PostgreSQL: a batch stuck on a room's row lock (a long transaction elsewhere holds
+/// it) does not hold up sends to other rooms. The queue runs one worker while it keeps
+/// up, so the next send starts another once no batch has begun for a while.
+#[actix_web::test]
+async fn a_stuck_batch_does_not_hold_up_other_rooms() {
+    use futures_util::future::{Either, select};
+    use parley_store::diesel::connection::SimpleConnection;
+    let Some(app) = TestApp::start(Backend::Postgres).await else {
+        return;
+    };
+    let alice = app.member("alice").await;
+    let stuck_room = app.public_room(&alice, "stuck", &[]).await;
+    let other_room = app.public_room(&alice, "other", &[]).await;
+
+    let mut blocker = app.conn();
+    blocker
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM rooms WHERE id = {stuck_room} FOR UPDATE"
+        ))
+        .unwrap();
+    let send = |room: i64, body: &'static str| {
+        app.post(
+            "/api/messages",
+            Some(&alice.token),
+            json!({"room_id": room, "body": body}),
+        )
+    };
+    let stuck = std::pin::pin!(send(stuck_room, "waits for the lock"));
+    let other = std::pin::pin!(async {
+        // Long enough that the stuck batch has visibly stalled.
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+        send(other_room, "goes ahead").await
+    });
+    let outcome =
+        actix_web::rt::time::timeout(std::time::Duration::from_secs(20), select(stuck, other))
+            .await
+            .expect("the other room's send was held up by the stuck batch");
+    let Either::Right((answer, stuck)) = outcome else {
+        panic!("the send to the locked room finished while its lock was held");
+    };
+    assert_eq!(answer.expect(201)["seq"], 1);
+
+    blocker.batch_execute("COMMIT").unwrap();
+    assert_eq!(stuck.await.expect(201)["seq"], 1);
+}

@@ -122,7 +122,15 @@ pub fn enqueue(
             work: work.clone(),
             reply: tx,
         });
-        let start = inner.running < queue.workers;
+        // Another worker only when the running ones fall behind: more than a batch
+        // queued, or no batch begun for `STALLED` (a slow commit must not hold up every
+        // room). On PostgreSQL each transaction costs ~1 ms of CPU whatever its size, so
+        // a worker per trickle of sends would split them into small, costly batches.
+        let behind = inner.pending.len() > queue.max_batch
+            || inner
+                .last_batch
+                .is_some_and(|began| began.elapsed() > STALLED);
+        let start = inner.running == 0 || (inner.running < queue.workers && behind);
         if start {
             inner.running += 1;
         }
@@ -185,10 +193,9 @@ const RACE: &str = "client_msg_id race";
 /// batch to fill: a lone send is written at once.
 pub struct SendQueue {
     inner: std::sync::Mutex<QueueInner>,
-    /// Batches written at once: 1 on SQLite (one writer anyway; this also keeps the
-    /// instance's writers out of SQLite's sleeping busy handler), 4 on PostgreSQL: enough
-    /// to overlap one batch's commit wait with the next ones' work, few enough that the
-    /// queue forms large batches (8 workers split it into batches a quarter the size).
+    /// Most batches written at once: 1 on SQLite (one writer anyway; this also keeps the
+    /// instance's writers out of SQLite's sleeping busy handler), up to 4 on PostgreSQL
+    /// when sends queue faster than one worker writes them.
     workers: usize,
     /// Largest batch: bounds how long one transaction holds its rooms' locks (tens of
     /// milliseconds at 256 on a saturated two-core machine). PostgreSQL spends ~1 ms of
@@ -208,7 +215,13 @@ struct QueueInner {
     running: usize,
     /// Rooms a running batch is writing.
     busy: std::collections::HashSet<i64>,
+    /// When the latest batch was taken.
+    last_batch: Option<std::time::Instant>,
 }
+
+/// How long the running workers may go without starting a batch before a send starts
+/// another worker (fan-out batches take ~6 ms on a saturated two-core machine).
+const STALLED: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// One send's data, as the transaction needs it.
 #[derive(Clone)]
@@ -271,6 +284,9 @@ impl QueueInner {
         }
         for p in &batch {
             self.busy.insert(p.work.room_id);
+        }
+        if !batch.is_empty() {
+            self.last_batch = Some(std::time::Instant::now());
         }
         batch
     }
