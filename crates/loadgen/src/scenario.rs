@@ -331,29 +331,16 @@ pub async fn run_shard(
 /// A needle the read loop looks for in frames, with its searcher built once:
 /// `memmem::find` builds one at every call, which was 2.5 % of the whole machine in a
 /// fan-out profile (three searches per frame).
-struct Needle(std::sync::LazyLock<memchr::memmem::Finder<'static>>);
+type Needle = std::sync::LazyLock<memchr::memmem::Finder<'static>>;
 
-macro_rules! needle {
-    ($name:ident, $text:expr) => {
-        static $name: Needle = Needle(std::sync::LazyLock::new(|| {
-            memchr::memmem::Finder::new($text)
-        }));
-    };
-}
-
-needle!(READY, b"\"type\":\"ready\"");
-needle!(ERROR, b"\"type\":\"error\"");
-needle!(CREATED, b"\"type\":\"message.created\"");
-needle!(ACK, b"\"type\":\"message.ack\"");
-needle!(CLIENT_MSG_ID, b"\"client_msg_id\"");
-needle!(MARKER, b"\"body\":\"lg:");
-needle!(CODE, b"\"code\":\"");
-
-impl Needle {
-    fn find(&self, hay: &[u8]) -> Option<usize> {
-        self.0.find(hay)
-    }
-}
+static READY: Needle = Needle::new(|| memchr::memmem::Finder::new(b"\"type\":\"ready\""));
+static ERROR: Needle = Needle::new(|| memchr::memmem::Finder::new(b"\"type\":\"error\""));
+static CREATED: Needle =
+    Needle::new(|| memchr::memmem::Finder::new(b"\"type\":\"message.created\""));
+static ACK: Needle = Needle::new(|| memchr::memmem::Finder::new(b"\"type\":\"message.ack\""));
+static CLIENT_MSG_ID: Needle = Needle::new(|| memchr::memmem::Finder::new(b"\"client_msg_id\""));
+static MARKER: Needle = Needle::new(|| memchr::memmem::Finder::new(b"\"body\":\"lg:"));
+static CODE: Needle = Needle::new(|| memchr::memmem::Finder::new(b"\"code\":\""));
 
 /// Finds `needle` in `hay`.
 fn has(hay: &[u8], needle: &Needle) -> bool {

@@ -41,11 +41,9 @@ fn the_send_paths_statements_stay_prepared_on_postgres() {
     use diesel::prelude::*;
     use parley_store::DbConn;
     use parley_store::repo::events;
-    let Some(test_db) = TestDb::postgres() else {
+    let Some((_test_db, db, author_id, room_id)) = postgres_with_room() else {
         return;
     };
-    let db = test_db.migrated(1);
-    let (author_id, room_id) = seed_room(&db);
     let mut conn = db.get().unwrap();
     let send_once = |conn: &mut DbConn, round: i64| {
         write_tx(conn, |conn| -> Result<(), StoreError> {
@@ -143,11 +141,9 @@ fn a_kept_lookup_probes_its_index_even_when_planned_on_an_empty_table() {
     use diesel::connection::SimpleConnection;
     use diesel::prelude::*;
     use parley_store::DbConn;
-    let Some(test_db) = TestDb::postgres() else {
+    let Some((_test_db, db, author_id, _)) = postgres_with_room() else {
         return;
     };
-    let db = test_db.migrated(1);
-    let (author_id, _) = seed_room(&db);
     let mut conn = db.get().unwrap();
     messages::find_by_client_ids(&mut conn, &[(author_id, "nothing yet")]).unwrap();
     let DbConn::Postgres(pg) = &mut *conn else {
@@ -247,6 +243,16 @@ fn kept_statements_refuse_placeholders_that_do_not_match_their_binds() {
             .bind::<BigInt, _>(8)
             .get_result(pg),
     );
+}
+
+/// A migrated PostgreSQL database with one pooled connection, holding a room and its
+/// author (see [`seed_room`]); `None` when PostgreSQL tests are off. Keep the `TestDb`:
+/// dropping it drops the database.
+fn postgres_with_room() -> Option<(TestDb, Db, i64, i64)> {
+    let test_db = TestDb::postgres()?;
+    let db = test_db.migrated(1);
+    let (author_id, room_id) = seed_room(&db);
+    Some((test_db, db, author_id, room_id))
 }
 
 fn seed_room(db: &Db) -> (i64, i64) {
