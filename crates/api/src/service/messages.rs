@@ -202,7 +202,7 @@ pub struct SendQueue {
     /// CPU per transaction whatever its size, so it takes 256 (64 gave batches of ~55 and
     /// 15-17k messages/s where 256 gives ~230 and 20-22k: docs/BENCHMARKS.md). SQLite
     /// keeps 64: there a batch of 256 took ~5x as long as one of 64 and was no faster
-    /// in all (its `client_msg_id` lookup probes every author x id combination).
+    /// in all (not profiled; its `client_msg_id` lookup probes authors x ids).
     max_batch: usize,
     /// Sends committed since SQLite's search index last caught up (it is not kept in
     /// step by the send transaction: `repo::search::catch_up`).
