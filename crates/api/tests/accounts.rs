@@ -894,7 +894,7 @@ async fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
             parley_store::schema::sessions::table
                 .order(parley_store::schema::sessions::id.desc())
                 .select(parley_store::schema::sessions::ip)
-                .first::<Option<String>>(&mut *conn)
+                .get_result::<Option<String>>(&mut *conn)
                 .unwrap()
         }
     };

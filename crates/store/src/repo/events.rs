@@ -132,7 +132,7 @@ pub fn oldest_seq(conn: &mut DbConn, room_id: i64) -> StoreResult<Option<i64>> {
     Ok(room_events::table
         .filter(room_events::room_id.eq(room_id))
         .select(diesel::dsl::min(room_events::event_seq))
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 /// Retention: drops events older than `cutoff`, and all but the newest `keep` events of

@@ -39,7 +39,7 @@ pub fn insert(
 pub fn find_by_code(conn: &mut DbConn, code: &str) -> StoreResult<Option<InviteRow>> {
     Ok(invites::table
         .filter(invites::code.eq(code))
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

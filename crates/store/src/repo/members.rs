@@ -11,7 +11,7 @@ use crate::schema::{room_members, users};
 pub fn find(conn: &mut DbConn, room_id: i64, user_id: i64) -> StoreResult<Option<MemberRow>> {
     Ok(room_members::table
         .find((room_id, user_id))
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -144,7 +144,7 @@ pub fn set_read(
     Ok(room_members::table
         .find((room_id, user_id))
         .select(room_members::last_read_seq)
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 /// Every membership of a room with its user (for notification fan-out).
@@ -172,7 +172,7 @@ pub fn set_notify(
 pub fn clear(conn: &mut DbConn, room_id: i64, user_id: i64, seq: i64) -> StoreResult<MemberRow> {
     let current = room_members::table
         .find((room_id, user_id))
-        .first::<MemberRow>(conn)?;
+        .get_result::<MemberRow>(conn)?;
     Ok(diesel::update(room_members::table.find((room_id, user_id)))
         .set((
             room_members::cleared_before_seq.eq(seq.max(current.cleared_before_seq)),

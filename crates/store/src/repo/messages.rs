@@ -254,7 +254,7 @@ pub fn find_by_client_id(
     Ok(messages::table
         .filter(messages::author_id.eq(author_id))
         .filter(messages::client_msg_id.eq(client_msg_id))
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -262,7 +262,7 @@ pub fn find(conn: &mut DbConn, room_id: i64, seq: i64) -> StoreResult<Option<Mes
     Ok(messages::table
         .filter(messages::room_id.eq(room_id))
         .filter(messages::seq.eq(seq))
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

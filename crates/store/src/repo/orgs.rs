@@ -27,7 +27,7 @@ pub fn insert(
 }
 
 pub fn find_optional(conn: &mut DbConn, org_id: i64) -> StoreResult<Option<OrgRow>> {
-    Ok(orgs::table.find(org_id).first(conn).optional()?)
+    Ok(orgs::table.find(org_id).get_result(conn).optional()?)
 }
 
 #[derive(Debug, Default, AsChangeset)]
@@ -39,7 +39,7 @@ pub struct OrgChanges {
 
 pub fn update(conn: &mut DbConn, org_id: i64, changes: &OrgChanges) -> StoreResult<OrgRow> {
     if changes.name.is_none() && changes.description.is_none() {
-        return Ok(orgs::table.find(org_id).first(conn)?);
+        return Ok(orgs::table.find(org_id).get_result(conn)?);
     }
     Ok(diesel::update(orgs::table.find(org_id))
         .set(changes)
@@ -72,7 +72,7 @@ pub fn org_ids_for_user(conn: &mut DbConn, user_id: i64) -> StoreResult<Vec<i64>
 pub fn member(conn: &mut DbConn, org_id: i64, user_id: i64) -> StoreResult<Option<OrgMemberRow>> {
     Ok(org_members::table
         .find((org_id, user_id))
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -45,7 +45,7 @@ pub fn insert(
 }
 
 pub fn find(conn: &mut DbConn, report_id: i64) -> StoreResult<Option<ReportRow>> {
-    Ok(reports::table.find(report_id).first(conn).optional()?)
+    Ok(reports::table.find(report_id).get_result(conn).optional()?)
 }
 
 /// Reports with `status`, newest first: all of them (`admin_of` = None), or those about

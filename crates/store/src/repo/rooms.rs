@@ -14,17 +14,17 @@ pub fn insert(conn: &mut DbConn, new: &NewRoom<'_>) -> StoreResult<RoomRow> {
 }
 
 pub fn find(conn: &mut DbConn, room_id: i64) -> StoreResult<RoomRow> {
-    Ok(rooms::table.find(room_id).first(conn)?)
+    Ok(rooms::table.find(room_id).get_result(conn)?)
 }
 
 pub fn find_optional(conn: &mut DbConn, room_id: i64) -> StoreResult<Option<RoomRow>> {
-    Ok(rooms::table.find(room_id).first(conn).optional()?)
+    Ok(rooms::table.find(room_id).get_result(conn).optional()?)
 }
 
 pub fn find_by_dm_key(conn: &mut DbConn, dm_key: &str) -> StoreResult<Option<RoomRow>> {
     Ok(rooms::table
         .filter(rooms::dm_key.eq(dm_key))
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -32,5 +32,5 @@ pub fn get_or_create(conn: &mut DbConn, name: &str, candidate: &str) -> StoreRes
     Ok(server_secrets::table
         .find(name)
         .select(server_secrets::value)
-        .first::<String>(conn)?)
+        .get_result::<String>(conn)?)
 }

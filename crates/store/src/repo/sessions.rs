@@ -16,7 +16,7 @@ pub fn insert(conn: &mut DbConn, new: &NewSession<'_>) -> StoreResult<SessionRow
 }
 
 pub fn find(conn: &mut DbConn, session_id: i64) -> StoreResult<SessionRow> {
-    Ok(sessions::table.find(session_id).first(conn)?)
+    Ok(sessions::table.find(session_id).get_result(conn)?)
 }
 
 /// The session and its user, if the session is live (not revoked, not expired) and
@@ -132,7 +132,7 @@ pub fn find_refresh_token(
 ) -> StoreResult<Option<RefreshTokenRow>> {
     Ok(refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(token_hash))
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -27,7 +27,7 @@ pub fn find_valid(
         .filter(user_tokens::purpose.eq(purpose))
         .filter(user_tokens::used_at.is_null())
         .filter(user_tokens::expires_at.gt(now))
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -42,7 +42,7 @@ pub fn consume(
     let Some(row) = user_tokens::table
         .filter(user_tokens::token_hash.eq(token_hash))
         .filter(user_tokens::purpose.eq(purpose))
-        .first::<UserTokenRow>(conn)
+        .get_result::<UserTokenRow>(conn)
         .optional()?
     else {
         return Ok(None);

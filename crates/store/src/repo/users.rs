@@ -21,7 +21,7 @@ pub fn insert(conn: &mut DbConn, new: &NewUser<'_>) -> StoreResult<UserRow> {
 }
 
 pub fn find(conn: &mut DbConn, user_id: i64) -> StoreResult<UserRow> {
-    Ok(users::table.find(user_id).first(conn)?)
+    Ok(users::table.find(user_id).get_result(conn)?)
 }
 
 /// Users by id, in no particular order (missing ids are left out).
@@ -39,21 +39,21 @@ pub fn find_by_login(conn: &mut DbConn, login: &str) -> StoreResult<Option<UserR
                 .or(users::email_lower.eq(&lower)),
         )
         .order(users::id.asc())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
 pub fn find_by_username(conn: &mut DbConn, username: &str) -> StoreResult<Option<UserRow>> {
     Ok(users::table
         .filter(users::username_lower.eq(username.to_lowercase()))
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
 pub fn find_by_email(conn: &mut DbConn, email: &str) -> StoreResult<Option<UserRow>> {
     Ok(users::table
         .filter(users::email_lower.eq(email.to_lowercase()))
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
