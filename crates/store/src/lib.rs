@@ -7,6 +7,7 @@ pub mod db;
 pub mod error;
 pub mod migrate;
 pub mod models;
+pub mod paging;
 pub mod prepared;
 pub mod repo;
 pub mod schema;

@@ -31,6 +31,7 @@ on_both_backends!(
     secret_creation_agrees_across_racers,
     unique_violations_are_reported_as_such,
     the_event_log_is_pruned_by_age_and_count,
+    pages_answer_the_size_asked_for_each_time,
 );
 
 /// The send path's hand-written statements are prepared once per connection and reused
@@ -536,4 +537,80 @@ fn sqlite_connections_are_configured() {
         assert_eq!(read("busy_timeout"), "10000");
         assert_eq!(read("temp_store"), "2", "temporary storage in memory");
     }
+}
+
+/// Page sizes are written into the statement's text (SQLite compiles a statement with a
+/// bound LIMIT again at every run), so a connection keeps one statement per size: each
+/// size asked for, in any order on one connection, answers exactly that many rows, and
+/// an offset skips as it did when bound.
+fn pages_answer_the_size_asked_for_each_time(backend: Backend) {
+    use parley_store::repo::messages::Direction;
+    use parley_store::repo::{events, notifications};
+    let Some(test_db) = TestDb::new(backend) else {
+        return;
+    };
+    let db = test_db.migrated(1);
+    let (author_id, room_id) = seed_room(&db);
+    let mut conn = db.get().unwrap();
+    for i in 1..=10 {
+        let (message, event_seq) =
+            messages::append(&mut conn, room_id, author_id, &format!("m{i}"), None, None).unwrap();
+        events::append_at(
+            &mut conn,
+            room_id,
+            event_seq,
+            "message.created",
+            serde_json::json!({"seq": message.seq}),
+        )
+        .unwrap();
+        notifications::insert(
+            &mut conn,
+            &notifications::NewNotification {
+                user_id: author_id,
+                kind: "mention",
+                room_id: Some(room_id),
+                seq: Some(message.seq),
+                actor_id: Some(author_id),
+                body: "",
+            },
+            parley_store::now(),
+        )
+        .unwrap();
+    }
+    let seqs = |page: Vec<(
+        parley_store::models::MessageRow,
+        parley_store::models::UserRow,
+    )>| { page.into_iter().map(|(m, _)| m.seq).collect::<Vec<_>>() };
+    for (limit, newest, oldest) in [
+        (3, vec![10, 9, 8], vec![1, 2, 3]),
+        (7, vec![10, 9, 8, 7, 6, 5, 4], vec![1, 2, 3, 4, 5, 6, 7]),
+        (3, vec![10, 9, 8], vec![1, 2, 3]),
+        (0, vec![], vec![]),
+        (50, (1..=10).rev().collect(), (1..=10).collect()),
+    ] {
+        let before =
+            messages::page(&mut conn, room_id, Direction::Before(i64::MAX), 0, limit).unwrap();
+        assert_eq!(seqs(before), newest, "newest {limit}");
+        let after = messages::page(&mut conn, room_id, Direction::After(0), 0, limit).unwrap();
+        assert_eq!(seqs(after), oldest, "oldest {limit}");
+        let log: Vec<i64> = events::list_after(&mut conn, room_id, 0, limit)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event_seq)
+            .collect();
+        assert_eq!(log.len(), oldest.len(), "event log {limit}");
+    }
+    let ids = |offset, limit| -> Vec<i64> {
+        let mut conn = db.get().unwrap();
+        notifications::list(&mut conn, author_id, offset, limit)
+            .unwrap()
+            .into_iter()
+            .map(|n| n.seq.unwrap())
+            .collect()
+    };
+    drop(conn);
+    assert_eq!(ids(0, 3), vec![10, 9, 8]);
+    assert_eq!(ids(3, 3), vec![7, 6, 5]);
+    assert_eq!(ids(8, 5), vec![2, 1]);
+    assert_eq!(ids(-1, 2), vec![10, 9], "a negative offset skips nothing");
 }

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::error::StoreResult;
+use crate::paging::AtMostDsl;
 use crate::schema::{audit_log, messages, rooms, users};
 
 #[derive(Debug, Clone, Queryable)]
@@ -43,14 +44,11 @@ pub fn record(
 
 /// Newest first, before the `before_id` cursor.
 pub fn list(conn: &mut DbConn, before_id: Option<i64>, limit: i64) -> StoreResult<Vec<AuditRow>> {
-    let mut query = audit_log::table
-        .order(audit_log::id.desc())
-        .limit(limit)
-        .into_boxed();
+    let mut query = audit_log::table.order(audit_log::id.desc()).into_boxed();
     if let Some(before) = before_id {
         query = query.filter(audit_log::id.lt(before));
     }
-    Ok(query.load(conn)?)
+    Ok(query.at_most(limit).load(conn)?)
 }
 
 /// (users, rooms, messages) counts.

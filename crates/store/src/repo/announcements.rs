@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::error::StoreResult;
 use crate::models::{AnnouncementRow, UserRow};
+use crate::paging::AtMostDsl;
 use crate::schema::{announcements, users};
 
 pub fn insert(
@@ -37,11 +38,10 @@ pub fn list(
         .inner_join(users::table)
         .filter(announcements::org_id.eq(org_id))
         .order(announcements::id.desc())
-        .limit(limit)
         .select((announcements::all_columns, users::all_columns))
         .into_boxed();
     if let Some(before) = before_id {
         query = query.filter(announcements::id.lt(before));
     }
-    Ok(query.load(conn)?)
+    Ok(query.at_most(limit).load(conn)?)
 }

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use crate::db::DbConn;
 use crate::error::StoreResult;
 use crate::models::RoomEventRow;
+use crate::paging::AtMostDsl;
 use crate::repo::rooms;
 use crate::schema::room_events;
 
@@ -123,7 +124,7 @@ pub fn list_after(
         .filter(room_events::room_id.eq(room_id))
         .filter(room_events::event_seq.gt(after))
         .order(room_events::event_seq.asc())
-        .limit(limit)
+        .at_most(limit)
         .load(conn)?)
 }
 

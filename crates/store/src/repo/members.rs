@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::error::StoreResult;
 use crate::models::{MemberRow, UserRow};
+use crate::paging::AtMostDsl;
 use crate::schema::{room_members, users};
 
 pub fn find(conn: &mut DbConn, room_id: i64, user_id: i64) -> StoreResult<Option<MemberRow>> {
@@ -102,8 +103,8 @@ pub fn list(
         .filter(room_members::room_id.eq(room_id))
         .filter(room_members::user_id.gt(after_user_id))
         .order(room_members::user_id.asc())
-        .limit(limit)
         .select((room_members::all_columns, users::all_columns))
+        .at_most(limit)
         .load(conn)?)
 }
 

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::error::StoreResult;
 use crate::models::{MessageRow, NewMessage, UserRow};
+use crate::paging::AtMostDsl;
 use crate::repo::rooms;
 use crate::schema::{mentions, message_edits, messages, pins, reactions, users};
 
@@ -289,16 +290,17 @@ pub fn page(
         .inner_join(users::table)
         .filter(messages::room_id.eq(room_id))
         .filter(messages::seq.gt(floor))
-        .select((messages::all_columns, users::all_columns))
-        .limit(limit);
+        .select((messages::all_columns, users::all_columns));
     Ok(match direction {
         Direction::Before(anchor) => base
             .filter(messages::seq.lt(anchor))
             .order(messages::seq.desc())
+            .at_most(limit)
             .load(conn)?,
         Direction::After(anchor) => base
             .filter(messages::seq.gt(anchor))
             .order(messages::seq.asc())
+            .at_most(limit)
             .load(conn)?,
     })
 }
@@ -318,8 +320,8 @@ pub fn thread(
         .filter(messages::parent_seq.eq(parent_seq))
         .filter(messages::seq.gt(after.max(floor)))
         .order(messages::seq.asc())
-        .limit(limit)
         .select((messages::all_columns, users::all_columns))
+        .at_most(limit)
         .load(conn)?)
 }
 

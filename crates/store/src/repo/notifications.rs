@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::error::StoreResult;
 use crate::models::NotificationRow;
+use crate::paging::AtMostDsl;
 use crate::schema::notifications;
 
 pub struct NewNotification<'a> {
@@ -49,8 +50,8 @@ pub fn list(
             notifications::read_at.is_null().desc(),
             notifications::id.desc(),
         ))
-        .offset(offset)
-        .limit(limit)
+        .at_most(limit)
+        .skipping(offset)
         .load(conn)?)
 }
 

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::error::StoreResult;
 use crate::models::{OrgMemberRow, OrgRow, UserRow};
+use crate::paging::AtMostDsl;
 use crate::schema::{org_members, orgs, users};
 
 pub fn insert(
@@ -135,8 +136,8 @@ pub fn list_members(
         .filter(org_members::org_id.eq(org_id))
         .filter(org_members::user_id.gt(after_user_id))
         .order(org_members::user_id.asc())
-        .limit(limit)
         .select((org_members::all_columns, users::all_columns))
+        .at_most(limit)
         .load(conn)?)
 }
 

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::error::StoreResult;
+use crate::paging::AtMostDsl;
 use crate::schema::{reports, room_members};
 
 #[derive(Debug, Clone, Queryable)]
@@ -60,7 +61,6 @@ pub fn list(
     let mut query = reports::table
         .filter(reports::status.eq(status))
         .order(reports::id.desc())
-        .limit(limit)
         .into_boxed();
     if let Some(user_id) = admin_of {
         let rooms: Vec<i64> = room_members::table
@@ -73,7 +73,7 @@ pub fn list(
     if let Some(before) = before_id {
         query = query.filter(reports::id.lt(before));
     }
-    Ok(query.load(conn)?)
+    Ok(query.at_most(limit).load(conn)?)
 }
 
 pub fn handle(

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::error::StoreResult;
 use crate::models::{MemberRow, MessageRow, NewRoom, RoomRow, UserRow};
+use crate::paging::AtMostDsl;
 use crate::schema::{messages, room_members, rooms, users};
 
 pub fn insert(conn: &mut DbConn, new: &NewRoom<'_>) -> StoreResult<RoomRow> {
@@ -222,12 +223,11 @@ pub fn search_public(
                 .escape('\\'),
         )
         .order(rooms::id.desc())
-        .limit(limit)
         .into_boxed();
     if let Some(before) = before_id {
         query = query.filter(rooms::id.lt(before));
     }
-    Ok(query.load(conn)?)
+    Ok(query.at_most(limit).load(conn)?)
 }
 
 /// Rooms of one organisation.
@@ -254,10 +254,9 @@ pub fn list_all(
                 .escape('\\'),
         )
         .order(rooms::id.desc())
-        .limit(limit)
         .into_boxed();
     if let Some(before) = before_id {
         query = query.filter(rooms::id.lt(before));
     }
-    Ok(query.load(conn)?)
+    Ok(query.at_most(limit).load(conn)?)
 }

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::error::StoreResult;
 use crate::models::{NewUser, UserRow};
+use crate::paging::AtMostDsl;
 use crate::schema::{user_tokens, users};
 
 pub use sql::lower;
@@ -146,7 +147,6 @@ pub fn search_including(
                 .or(lower(users::display_name).like(pattern).escape('\\')),
         )
         .order(users::username_lower.asc())
-        .limit(limit)
         .into_boxed();
     if let Some(after) = after_username_lower {
         query = query.filter(users::username_lower.gt(after.to_owned()));
@@ -154,7 +154,7 @@ pub fn search_including(
     if !include_inactive {
         query = query.filter(users::is_active.eq(true));
     }
-    Ok(query.load(conn)?)
+    Ok(query.at_most(limit).load(conn)?)
 }
 
 /// Escapes LIKE wildcards so user input matches literally.
