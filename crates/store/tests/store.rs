@@ -505,8 +505,8 @@ fn sqlite_wal_is_checkpointed_in_the_background() {
 }
 
 /// Every pooled SQLite connection gets the settings the store relies on: the log that
-/// lets readers run beside the writer, foreign keys, a busy wait, and temporary storage
-/// (a multi-row insert's statement journal) kept in memory.
+/// lets readers run beside the writer, foreign keys, a busy wait, temporary storage
+/// (a multi-row insert's statement journal) kept in memory, and no per-call lock.
 #[test]
 fn sqlite_connections_are_configured() {
     use diesel::prelude::*;
@@ -536,6 +536,16 @@ fn sqlite_connections_are_configured() {
         assert_eq!(read("foreign_keys"), "1");
         assert_eq!(read("busy_timeout"), "10000");
         assert_eq!(read("temp_store"), "2", "temporary storage in memory");
+        // .cargo/config.toml builds the bundled SQLite in multi-thread mode: no lock
+        // around every call, as a connection is only ever used by one thread at a time.
+        let options: Vec<String> =
+            diesel::sql_query("SELECT compile_options AS value FROM pragma_compile_options")
+                .load::<Setting>(lite)
+                .unwrap()
+                .into_iter()
+                .map(|s| s.value)
+                .collect();
+        assert!(options.iter().any(|o| o == "THREADSAFE=2"), "{options:?}");
     }
 }
 
