@@ -149,7 +149,7 @@ fn fanout_1000_direct(c: &mut Criterion) {
         for user in 0..1000 {
             let (outbox, body) = wire::detached();
             let (handle, inbox) =
-                hub.register_with(user, user, &[(7, 0)], false, Some(outbox.sink()));
+                hub.register_with(user, user, &[(7, 0)], false, Some(outbox.sink()), None);
             handle.go_direct();
             sockets.push((outbox, body, inbox));
         }

@@ -26,6 +26,7 @@ on_both_backends!(
     pipelined_sends_keep_order_and_are_all_answered,
     sends_in_flight_are_answered_before_a_close,
     presence_is_coalesced_and_complete,
+    room_order_holds_across_workers,
 );
 
 use common::Member as Who;
@@ -1328,4 +1329,88 @@ impl ServerFrames {
         while self.fill(stream).await > 0 {}
         std::mem::take(&mut self.buf)
     }
+}
+
+/// Sockets spread over two worker threads (each worker pushes its own sockets' frames),
+/// with two sockets pipelining sends into one room and a member joining mid-stream:
+/// every socket gets every room event once and gap-free, the joiner from its
+/// `member.joined` on.
+async fn room_order_holds_across_workers(backend: Backend) {
+    let Some(db) = TestDb::new(backend) else {
+        return;
+    };
+    let app = TestApp::instance_with_workers(std::sync::Arc::new(db), None, 2, |s| {
+        s.gateway.send_limit = 1000
+    })
+    .await;
+    let alice = who(&app, "alice").await;
+    let bob = who(&app, "bob").await;
+    let carol = who(&app, "carol").await;
+    let dave = who(&app, "dave").await;
+    let rid = shared_room(&app, &alice, &[&bob, &carol]).await;
+    let mut senders = [app.ws(&alice.token).await, app.ws(&bob.token).await];
+    let mut listeners = Vec::new();
+    for token in [
+        &alice.token,
+        &bob.token,
+        &carol.token,
+        &carol.token,
+        &bob.token,
+    ] {
+        listeners.push(app.ws(token).await);
+    }
+    let mut joiner = app.ws(&dave.token).await;
+    assert_eq!(app.state.hub.connections(), 8);
+    const SENDS: usize = 40;
+    for i in 0..SENDS {
+        if i == SENDS / 2 {
+            app.post(
+                &format!("/api/rooms/{rid}/join"),
+                Some(&dave.token),
+                json!({}),
+            )
+            .await
+            .expect(200);
+        }
+        for (n, ws) in senders.iter_mut().enumerate() {
+            ws.send(json!({"type": "message.send", "room_id": rid, "body": format!("{n}-{i}")}))
+                .await;
+        }
+    }
+    // The room's events: every message, and dave's join among them.
+    let total = 2 * SENDS + 1;
+    let mut first_seq = None;
+    for ws in senders.iter_mut().chain(listeners.iter_mut()) {
+        let seqs = room_events(ws, rid, total).await;
+        let first = *first_seq.get_or_insert(seqs[0]);
+        let want: Vec<i64> = (first..first + total as i64).collect();
+        assert_eq!(seqs, want, "a socket's room events out of order or missing");
+    }
+    // The joiner starts at its join, then has the rest in order.
+    let first = first_seq.unwrap();
+    let joined = loop {
+        let frame = joiner.recv().await;
+        if frame["room_id"] == rid && frame.get("event_seq").is_some() {
+            break frame;
+        }
+    };
+    assert_eq!(joined["type"], "member.joined", "{joined}");
+    let at = joined["event_seq"].as_i64().unwrap();
+    let rest = room_events(&mut joiner, rid, (first + total as i64 - at - 1) as usize).await;
+    let want: Vec<i64> = (at + 1..first + total as i64).collect();
+    assert_eq!(rest, want);
+}
+
+/// The `event_seq`s of the next `n` events of `rid` on `ws` (other frames skipped).
+async fn room_events(ws: &mut common::Ws, rid: i64, n: usize) -> Vec<i64> {
+    let mut seqs = Vec::with_capacity(n);
+    while seqs.len() < n {
+        let frame = ws.recv().await;
+        if frame["room_id"] == rid
+            && let Some(seq) = frame["event_seq"].as_i64()
+        {
+            seqs.push(seq);
+        }
+    }
+    seqs
 }

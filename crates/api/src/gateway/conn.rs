@@ -181,6 +181,7 @@ async fn open(
         &slots,
         presence_batch,
         Some(session.sink()),
+        super::lane::Lane::current(),
     );
     let ready = json!({
         "type": "ready",

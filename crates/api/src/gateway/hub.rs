@@ -2,8 +2,9 @@
 //! (DESIGN §2–3). Each room with local listeners keeps the last `event_seq` it
 //! dispatched: the next one goes out at once, one that jumps ahead waits briefly for the
 //! gap to fill, and then the gap is read from the room's event log. Frames are shared
-//! bytes, handed to every recipient's bounded queue; no lock is held while sending, and
-//! one thread (the dispatcher's) dispatches, so no two dispatches' sends interleave.
+//! bytes, handed to every recipient's bounded queue; no lock is held while sending. One
+//! thread (the dispatcher's) dispatches and hands each worker thread its sockets' pushes
+//! in dispatch order ([`super::lane`]), so no two dispatches' sends interleave.
 //!
 //! Membership changes take effect at their place in that order, not when their bus
 //! message arrives (another instance's may come before the room's events): a leave ends
@@ -20,6 +21,7 @@ use parley_realtime::{Audience, BusEvent, Interest, RemoteSink, RoomEffect};
 use parley_store::Db;
 use tokio::sync::{Notify, mpsc};
 
+use super::lane::{Group, Lane, Pushes, groups};
 use super::wire::{Frame, Sink};
 
 pub type ConnId = u64;
@@ -57,6 +59,8 @@ pub struct ConnHandle {
     queue: Arc<ConnQueue>,
     /// Opened with the `presence.batch` capability.
     presence_batch: bool,
+    /// The worker thread the socket lives on, where its pushes run.
+    pub(super) lane: Option<Arc<Lane>>,
 }
 
 /// A close request: the code, and a wake-up for the socket task.
@@ -177,7 +181,7 @@ impl ConnQueue {
 impl ConnHandle {
     /// Queues a frame; a full queue (by count or bytes) closes the socket with 4008
     /// instead of growing memory. Ephemeral frames are simply dropped when full.
-    fn push(&self, item: &Outbound, droppable: bool) {
+    pub(super) fn push(&self, item: &Outbound, droppable: bool) {
         let len = match item {
             Outbound::Room { frame, .. } | Outbound::Frame(frame) => frame.len(),
             _ => 0,
@@ -251,10 +255,10 @@ struct RoomSlot {
     /// The room's deletion waits in `pending`: it goes out without waiting for a gap
     /// before it, which the log (deleted with the room) can no longer fill.
     deleting: bool,
-    /// `conns`' handles as dispatch hands events to them, made at the first event after
-    /// a change of `conns`: one reference counted per event instead of a lookup and a
-    /// clone per socket (4 % of the server's time in the fan-out profile).
-    targets: Option<Arc<[ConnHandle]>>,
+    /// `conns`' handles by lane, as dispatch hands events to them, made at the first
+    /// event after a change of `conns`: a reference counted per event and lane instead of
+    /// a lookup and a clone per socket (4 % of the server's time in the fan-out profile).
+    targets: Option<Arc<[Group]>>,
 }
 
 #[derive(Default)]
@@ -278,8 +282,9 @@ pub struct Hub {
     /// Presence transitions waiting for the next tick.
     pub(crate) presence: super::presence::PresenceBatch,
     /// The dispatcher's runtime. Fills run there too, so one thread dispatches every
-    /// room event: two dispatches of a room never interleave their pushes (which happen
-    /// after the lock is released) and a socket gets each room's events in order.
+    /// room event: two dispatches of a room never interleave their pushes (which each
+    /// socket's lane runs after the lock is released, in the order the passes were
+    /// flushed) and a socket gets each room's events in order.
     dispatcher: std::sync::OnceLock<tokio::runtime::Handle>,
 }
 
@@ -373,11 +378,12 @@ impl Hub {
         session_id: i64,
         rooms: &[(i64, i64)],
     ) -> (ConnHandle, ConnInbox) {
-        self.register_with(user_id, session_id, rooms, false, None)
+        self.register_with(user_id, session_id, rooms, false, None, None)
     }
 
     /// `register`, for a socket that asked for batched presence or not, writing to `wire`
-    /// (frames go through the socket task's inbox only when no wire is given).
+    /// (frames go through the socket task's inbox only when no wire is given), its
+    /// pushes run on `lane` (on the dispatching thread without one).
     pub fn register_with(
         self: &Arc<Self>,
         user_id: i64,
@@ -385,6 +391,7 @@ impl Hub {
         rooms: &[(i64, i64)],
         presence_batch: bool,
         wire: Option<Sink>,
+        lane: Option<Arc<Lane>>,
     ) -> (ConnHandle, ConnInbox) {
         let queue = Arc::new(ConnQueue {
             wire,
@@ -401,6 +408,7 @@ impl Hub {
             session_id,
             queue: queue.clone(),
             presence_batch,
+            lane,
         };
         let mut changes = Vec::new();
         let mut new_rooms = Vec::new();
@@ -521,37 +529,49 @@ impl Hub {
         self.tell(changes);
     }
 
+    /// A dispatch pass's pushes, to be flushed before the dispatching task yields.
+    pub fn pushes(&self) -> Pushes {
+        Pushes::new(self.metrics.clone())
+    }
+
     /// Feeds one bus event (from this instance or another) to the local sockets.
     pub fn dispatch(self: &Arc<Self>, event: &BusEvent) {
+        let mut out = self.pushes();
+        self.dispatch_into(event, &mut out);
+        let _ = out.flush();
+    }
+
+    /// `dispatch`, with the pushes gathered in `out` (one pass over several events).
+    pub fn dispatch_into(self: &Arc<Self>, event: &BusEvent, out: &mut Pushes) {
         match event {
             BusEvent::Room {
                 room_id,
                 event_seq,
                 frame,
                 effect,
-            } => self.dispatch_room(*room_id, *event_seq, Frame::text(frame), *effect),
+            } => self.dispatch_room(*room_id, *event_seq, Frame::text(frame), *effect, out),
             BusEvent::Ephemeral {
                 room_id,
                 frame,
                 audience,
             } => {
                 let frame = Outbound::Frame(Frame::text(frame));
-                for handle in self.room_audience(*room_id, *audience) {
-                    handle.push(&frame, true);
-                }
+                out.add(
+                    &groups(self.room_audience(*room_id, *audience)),
+                    &frame,
+                    true,
+                );
             }
             BusEvent::User { user_ids, frame } => {
                 let frame = Outbound::Frame(Frame::text(frame));
-                for handle in self.user_conns(user_ids) {
-                    handle.push(&frame, false);
-                }
+                out.add(&groups(self.user_conns(user_ids)), &frame, false);
             }
             BusEvent::Membership {
                 room_id,
                 user_id,
                 member: true,
                 event_seq,
-            } => self.join(*user_id, *room_id, *event_seq),
+            } => self.join(*user_id, *room_id, *event_seq, out),
             BusEvent::Membership {
                 room_id,
                 member: false,
@@ -615,8 +635,9 @@ impl Hub {
         event_seq: i64,
         frame: Frame,
         effect: RoomEffect,
+        out: &mut Pushes,
     ) {
-        let mut deliveries: Vec<(Arc<[ConnHandle]>, Outbound)> = Vec::new();
+        let mut delivered = 0u64;
         let mut changes = Vec::new();
         let mut gap = false;
         {
@@ -657,13 +678,12 @@ impl Hub {
                         .collect();
                     slot.joining.retain(|(at, _)| *at > seq);
                     for user_id in joiners {
-                        deliveries.push((
-                            Self::attach_user(inner, user_id, room_id, seq).0.into(),
-                            Outbound::Joined {
-                                room_id,
-                                event_seq: seq,
-                            },
-                        ));
+                        let (joined, _) = Self::attach_user(inner, user_id, room_id, seq);
+                        let item = Outbound::Joined {
+                            room_id,
+                            event_seq: seq,
+                        };
+                        out.add(&groups(joined), &item, false);
                     }
                 }
                 let Some(slot) = inner.rooms.get_mut(&room_id) else {
@@ -679,30 +699,31 @@ impl Hub {
                 let targets = slot
                     .targets
                     .get_or_insert_with(|| {
-                        slot.conns
-                            .iter()
-                            .filter_map(|c| conns.get(c).map(|(h, _)| h.clone()))
-                            .collect()
+                        groups(
+                            slot.conns
+                                .iter()
+                                .filter_map(|c| conns.get(c).map(|(h, _)| h.clone())),
+                        )
+                        .into()
                     })
                     .clone();
+                delivered += targets.iter().map(Group::len).sum::<usize>() as u64;
                 match effect {
-                    RoomEffect::None => deliveries.push((
-                        targets,
-                        Outbound::Room {
+                    RoomEffect::None => {
+                        let item = Outbound::Room {
                             room_id,
                             event_seq: seq,
                             frame,
-                        },
-                    )),
+                        };
+                        out.add(&targets, &item, false);
+                    }
                     RoomEffect::Removes(user_id) => {
-                        deliveries.push((
-                            targets,
-                            Outbound::Room {
-                                room_id,
-                                event_seq: seq,
-                                frame,
-                            },
-                        ));
+                        let item = Outbound::Room {
+                            room_id,
+                            event_seq: seq,
+                            frame,
+                        };
+                        out.add(&targets, &item, false);
                         let leaving: Vec<ConnId> = inner
                             .users
                             .get(&user_id)
@@ -718,16 +739,14 @@ impl Hub {
                             }
                             changes.extend(Self::detach(inner, conn, room_id));
                         }
-                        deliveries.push((
-                            told.into(),
-                            Outbound::Left {
-                                room_id,
-                                event_seq: seq,
-                            },
-                        ));
+                        let item = Outbound::Left {
+                            room_id,
+                            event_seq: seq,
+                        };
+                        out.add(&groups(told), &item, false);
                     }
                     RoomEffect::Deleted => {
-                        deliveries.push((targets, Outbound::Gone { room_id, frame }));
+                        out.add(&targets, &Outbound::Gone { room_id, frame }, false);
                         let conns: Vec<ConnId> = slot.conns.iter().copied().collect();
                         for conn in conns {
                             changes.extend(Self::detach(inner, conn, room_id));
@@ -737,21 +756,8 @@ impl Hub {
                 }
             }
         }
-        let started = std::time::Instant::now();
-        let mut delivered = 0u64;
-        for (targets, item) in deliveries {
-            if !matches!(item, Outbound::Left { .. }) {
-                delivered += targets.len() as u64;
-            }
-            for handle in targets.iter() {
-                handle.push(&item, false);
-            }
-        }
         if delivered > 0 {
             self.metrics.events_fanned_out.inc_by(delivered);
-            self.metrics
-                .fanout_seconds
-                .observe(started.elapsed().as_secs_f64());
         }
         self.tell(changes);
         if gap {
@@ -830,12 +836,15 @@ impl Hub {
                     "room.deleted",
                     serde_json::json!({}),
                 );
+                let mut out = self.pushes();
                 self.dispatch_room(
                     room_id,
                     seq,
                     Frame::text(&frame.to_string()),
                     RoomEffect::Deleted,
+                    &mut out,
                 );
+                let _ = out.flush();
                 return;
             }
             Ok(Ok((rows, false))) => rows,
@@ -847,10 +856,13 @@ impl Hub {
             Err(_) => return,
         };
         let full = rows.len() == 1000;
+        let mut out = self.pushes();
         for row in rows {
             let effect = effect_of(&row.kind, &row.payload);
-            self.dispatch_room(room_id, row.event_seq, Frame::text(&row.payload), effect);
+            let frame = Frame::text(&row.payload);
+            self.dispatch_room(room_id, row.event_seq, frame, effect, &mut out);
         }
+        let _ = out.flush();
         if full {
             self.schedule_fill(room_id, Duration::ZERO);
         }
@@ -867,7 +879,7 @@ impl Hub {
     /// The user's sockets start receiving `room_id` from the join event at `event_seq`:
     /// at once if the hub is past it (the sockets read what they missed from the log),
     /// else when it is dispatched, after what comes before it (a leave among it).
-    fn join(self: &Arc<Self>, user_id: i64, room_id: i64, event_seq: i64) {
+    fn join(self: &Arc<Self>, user_id: i64, room_id: i64, event_seq: i64, out: &mut Pushes) {
         let mut changes = Vec::new();
         let mut fill = None;
         let mut told = Vec::new();
@@ -891,9 +903,11 @@ impl Hub {
                 }
             }
         }
-        for handle in told {
-            handle.push(&Outbound::Joined { room_id, event_seq }, false);
-        }
+        out.add(
+            &groups(told),
+            &Outbound::Joined { room_id, event_seq },
+            false,
+        );
         self.tell(changes);
         if let Some(wait) = fill {
             self.schedule_fill(room_id, wait);

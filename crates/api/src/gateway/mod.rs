@@ -3,6 +3,7 @@
 
 pub mod conn;
 pub mod hub;
+pub mod lane;
 pub mod presence;
 pub mod wire;
 
@@ -59,6 +60,9 @@ pub async fn upgrade(
     Ok(response)
 }
 
+/// Events one dispatch pass takes before handing its frames on.
+const DISPATCH_PASS: usize = 64;
+
 /// How long an instance's claim on an online user lasts without a refresh.
 const PRESENCE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -89,14 +93,34 @@ pub fn start_dispatcher(state: &AppState) {
     let mut events = state.bus.subscribe();
     let hub = state.hub.clone();
     actix_web::rt::spawn(async move {
+        use tokio::sync::broadcast::error::{RecvError, TryRecvError};
         loop {
-            match events.recv().await {
-                Ok(event) => hub.dispatch(&event),
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, "dispatcher lagged; catching up from the logs");
-                    hub.fill_all();
+            let mut next = events.recv().await;
+            // One pass over what has arrived (a group commit's batch, say): each socket's
+            // worker is handed the pass's frames at once (`lane`).
+            let mut out = hub.pushes();
+            for _ in 0..DISPATCH_PASS {
+                match next {
+                    Ok(event) => hub.dispatch_into(&event, &mut out),
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "dispatcher lagged; catching up from the logs");
+                        hub.fill_all();
+                    }
+                    Err(RecvError::Closed) => {
+                        let _ = out.flush();
+                        return;
+                    }
                 }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                next = match events.try_recv() {
+                    Ok(event) => Ok(event),
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Lagged(missed)) => Err(RecvError::Lagged(missed)),
+                    Err(TryRecvError::Closed) => Err(RecvError::Closed),
+                };
+            }
+            if let Some(lane) = out.flush() {
+                // A worker is behind: the bus holds what comes meanwhile.
+                lane.drained().await;
             }
         }
     });

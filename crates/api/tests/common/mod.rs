@@ -134,8 +134,8 @@ macro_rules! on_both_backends {
     )*};
 }
 
-/// The server as `parley serve` runs it ([`parley_api::listener`]), one worker, on a
-/// free loopback port; stopped when dropped.
+/// The server as `parley serve` runs it ([`parley_api::listener`]), one worker unless
+/// asked for more, on a free loopback port; stopped when dropped.
 pub struct TestServer {
     addr: std::net::SocketAddr,
     handle: actix_web::dev::ServerHandle,
@@ -143,14 +143,14 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    fn start(state: AppState) -> TestServer {
+    fn start(state: AppState, workers: usize) -> TestServer {
         let listener = parley_api::listener::bind("127.0.0.1:0")
             .expect("bind")
             .pop()
             .expect("one listener");
         let addr = listener.local_addr().unwrap();
         let builder = actix_web::dev::Server::build()
-            .workers(1)
+            .workers(workers)
             .disable_signals()
             .shutdown_timeout(1);
         let server = parley_api::listener::listen(builder, listener, state)
@@ -275,6 +275,16 @@ impl TestApp {
         redis: Option<(&str, &str)>,
         tweak: impl FnOnce(&mut Settings),
     ) -> TestApp {
+        Self::instance_with_workers(db, redis, 1, tweak).await
+    }
+
+    /// `instance`, its connections spread over `workers` threads.
+    pub async fn instance_with_workers(
+        db: std::sync::Arc<TestDb>,
+        redis: Option<(&str, &str)>,
+        workers: usize,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> TestApp {
         capture_logs();
         let outbox = tempfile::tempdir().unwrap();
         let mut settings = Settings::for_public_url("http://parley.test");
@@ -285,7 +295,7 @@ impl TestApp {
             .map(|(url, prefix)| parley_realtime::RedisLink::new(url, prefix).expect("redis url"));
         let state = AppState::new(settings, pool, link).expect("state");
         parley_api::gateway::start_dispatcher(&state);
-        let server = TestServer::start(state.clone());
+        let server = TestServer::start(state.clone(), workers);
         TestApp {
             server,
             state,
