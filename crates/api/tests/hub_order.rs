@@ -25,6 +25,7 @@ on_both_backends!(
     a_rejoin_before_the_leave_is_dispatched_skips_the_time_between,
     a_deletion_behind_a_gap_still_ends_delivery,
     a_deletion_whose_event_was_lost_is_found_in_the_database,
+    a_burst_longer_than_a_dispatch_pass_is_dispatched_whole,
 );
 
 /// What a socket's inbox got, in order: `room N`, `left N`, `joined N`, `gone`.
@@ -200,4 +201,25 @@ async fn a_deletion_whose_event_was_lost_is_found_in_the_database(backend: Backe
     hub.dispatch(&membership(rid, bob.id, false, 3));
     assert_eq!(received(&inbox, 1).await, ["gone"]);
     assert_eq!(hub.room_sockets(rid), 0);
+}
+
+/// Every event the bus carries reaches the sockets, however many arrive at once: the
+/// instance's dispatcher takes them in passes of bounded size, and none falls between
+/// two passes. The events are the bus's only copy (not in the log), so one skipped would
+/// leave the rest waiting behind its gap.
+async fn a_burst_longer_than_a_dispatch_pass_is_dispatched_whole(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let (_alice, bob, rid) = room_with_bob(&app).await;
+    let (_handle, inbox) = app.state.hub.register(bob.id, 0, &[(rid, 2)]);
+    // The registration's catch-up read of the log (nothing after event 2).
+    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    const BURST: i64 = 300;
+    app.state
+        .bus
+        .publish_all((3..3 + BURST).map(|seq| room_event(rid, seq, RoomEffect::None)));
+    let got = received(&inbox, BURST as usize).await;
+    let want: Vec<String> = (3..3 + BURST).map(|seq| format!("room {seq}")).collect();
+    assert_eq!(got, want);
 }

@@ -95,12 +95,14 @@ pub fn start_dispatcher(state: &AppState) {
     actix_web::rt::spawn(async move {
         use tokio::sync::broadcast::error::{RecvError, TryRecvError};
         loop {
-            let mut next = events.recv().await;
+            let mut next = Some(events.recv().await);
             // One pass over what has arrived (a group commit's batch, say): each socket's
-            // worker is handed the pass's frames at once (`lane`).
+            // worker is handed the pass's frames at once (`lane`). An event is taken from
+            // the bus only when this pass will dispatch it.
             let mut out = hub.pushes();
-            for _ in 0..DISPATCH_PASS {
-                match next {
+            let mut taken = 0;
+            while let Some(received) = next.take() {
+                match received {
                     Ok(event) => hub.dispatch_into(&event, &mut out),
                     Err(RecvError::Lagged(missed)) => {
                         tracing::warn!(missed, "dispatcher lagged; catching up from the logs");
@@ -111,11 +113,15 @@ pub fn start_dispatcher(state: &AppState) {
                         return;
                     }
                 }
+                taken += 1;
+                if taken == DISPATCH_PASS {
+                    break;
+                }
                 next = match events.try_recv() {
-                    Ok(event) => Ok(event),
-                    Err(TryRecvError::Empty) => break,
-                    Err(TryRecvError::Lagged(missed)) => Err(RecvError::Lagged(missed)),
-                    Err(TryRecvError::Closed) => Err(RecvError::Closed),
+                    Ok(event) => Some(Ok(event)),
+                    Err(TryRecvError::Empty) => None,
+                    Err(TryRecvError::Lagged(missed)) => Some(Err(RecvError::Lagged(missed))),
+                    Err(TryRecvError::Closed) => Some(Err(RecvError::Closed)),
                 };
             }
             if let Some(lane) = out.flush() {
