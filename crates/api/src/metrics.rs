@@ -54,7 +54,7 @@ impl Metrics {
         let fanout_seconds = prometheus::Histogram::with_opts(
             HistogramOpts::new(
                 "fanout_seconds",
-                "Time to hand one room event to every local socket",
+                "Time for a worker thread to hand one room event to its sockets",
             )
             .buckets(vec![
                 0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05,

@@ -68,6 +68,10 @@ impl Lane {
 }
 
 async fn run(lane: std::sync::Weak<Lane>, mut rx: mpsc::UnboundedReceiver<Job>) {
+    // A dispatcher waiting for this lane must not wait for good once its worker stops
+    // (the task is dropped with the worker's runtime; later batches run where they are
+    // flushed).
+    let _release = Release(lane.clone());
     let mut jobs = Vec::new();
     while rx.recv_many(&mut jobs, 64).await > 0 {
         for job in jobs.drain(..) {
@@ -77,6 +81,17 @@ async fn run(lane: std::sync::Weak<Lane>, mut rx: mpsc::UnboundedReceiver<Job>) 
             {
                 lane.drained.notify_waiters();
             }
+        }
+    }
+}
+
+/// Wakes whoever waits for the lane when its task ends.
+struct Release(std::sync::Weak<Lane>);
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        if let Some(lane) = self.0.upgrade() {
+            lane.drained.notify_waiters();
         }
     }
 }
