@@ -56,13 +56,14 @@ impl Lane {
         })
     }
 
-    /// Waits until the lane's backlog is back to half its bound.
+    /// Waits until the lane's backlog is back to half its bound, or a second at most (a
+    /// worker that stopped without ever running its lane never says so).
     pub async fn drained(&self) {
         let notified = self.drained.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
         if self.backlog.load(Ordering::Acquire) > BACKLOG / 2 {
-            notified.await;
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), notified).await;
         }
     }
 }
