@@ -16,6 +16,7 @@ pub struct Metrics {
     pub fanout_seconds: prometheus::Histogram,
     pub send_batch_size: prometheus::Histogram,
     pub send_batch_seconds: prometheus::Histogram,
+    pub send_batches_rewritten: IntCounter,
     pub search_catch_up_seconds: prometheus::Histogram,
     pub db_pool: IntGaugeVec,
     pub redis_up: IntGauge,
@@ -79,6 +80,11 @@ impl Metrics {
             ]),
         )
         .expect("metric");
+        let send_batches_rewritten = IntCounter::new(
+            "send_batches_rewritten_total",
+            "Group-commit batches written a second time because a send repeated an earlier client_msg_id",
+        )
+        .expect("metric");
         let search_catch_up_seconds = prometheus::Histogram::with_opts(
             HistogramOpts::new(
                 "search_catch_up_seconds",
@@ -107,6 +113,7 @@ impl Metrics {
             Box::new(fanout_seconds.clone()),
             Box::new(send_batch_size.clone()),
             Box::new(send_batch_seconds.clone()),
+            Box::new(send_batches_rewritten.clone()),
             Box::new(search_catch_up_seconds.clone()),
             Box::new(db_pool.clone()),
             Box::new(redis_up.clone()),
@@ -122,6 +129,7 @@ impl Metrics {
             fanout_seconds,
             send_batch_size,
             send_batch_seconds,
+            send_batches_rewritten,
             search_catch_up_seconds,
             db_pool,
             redis_up,

@@ -976,6 +976,7 @@ async fn metrics_count_traffic_sockets_and_fan_out() {
     assert_eq!(value("parley_send_batch_size_count "), 1.0);
     assert_eq!(value("parley_send_batch_size_sum "), 1.0);
     assert_eq!(value("parley_send_batch_seconds_count "), 1.0);
+    assert_eq!(value("parley_send_batches_rewritten_total "), 0.0);
     assert!(value(r#"parley_db_pool_connections{state="open"}"#) >= 1.0);
     assert_eq!(value("parley_redis_up "), 0.0);
 }

@@ -257,6 +257,80 @@ async fn mixed_burst_is_stored_densely(backend: Backend) {
 
 on_both_backends!(mixed_burst_is_stored_densely);
 
+/// A retry of a stored `client_msg_id` in the middle of a pipelined burst of plain
+/// sends. A batch does not look its ids up: the retry trips the unique index, and the
+/// batch is written again with the lookup. The retry is answered its first message,
+/// every other send is stored once with a dense seq, and
+/// `parley_send_batches_rewritten_total` counts the rewrite.
+async fn a_retry_inside_a_batch_is_answered_its_first_message(backend: Backend) {
+    let Some(db) = TestDb::new(backend) else {
+        return;
+    };
+    let app = TestApp::start_on(db, |s| s.gateway.send_limit = 10_000).await;
+    let (alice, bob) = (app.member("alice").await, app.member("bob").await);
+    let room = app.public_room(&alice, "one", &[&bob]).await;
+    let mut a = app.ws(&alice.token).await;
+    a.send(json!({"type": "message.send", "room_id": room, "body": "first", "client_msg_id": "stored"}))
+        .await;
+    let stored = a.recv_type("message.ack").await["message"].clone();
+
+    let rewritten = || async {
+        let mut res = app.server.get("/metrics").send().await.unwrap();
+        let text = String::from_utf8(res.body().await.unwrap().to_vec()).unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("parley_send_batches_rewritten_total "))
+            .and_then(|v| v.parse::<f64>().ok())
+            .expect("the counter")
+    };
+    assert_eq!(rewritten().await, 0.0);
+    let mut last_seq = stored["seq"].as_i64().unwrap();
+    // A burst's first send is usually written alone and the rest queue behind it; a
+    // round whose retry still went alone (or first) is followed by another.
+    for round in 0..5 {
+        for i in 0..40 {
+            let id = if i == 20 {
+                "stored".to_owned()
+            } else {
+                format!("r{round}-{i}")
+            };
+            a.send(json!({"type": "message.send", "room_id": room, "body": format!("round {round} send {i}"),
+                "client_msg_id": id, "ref": format!("{round}-{i}")}))
+                .await;
+        }
+        for i in 0..40 {
+            let answer = loop {
+                let frame = a.recv().await;
+                if frame["type"] == "message.ack" || frame["type"] == "error" {
+                    break frame;
+                }
+            };
+            assert_eq!(answer["type"], "message.ack", "{answer}");
+            assert_eq!(answer["ref"], format!("{round}-{i}"), "{answer}");
+            if i == 20 {
+                assert_eq!(
+                    answer["message"], stored,
+                    "the retry answers the first message"
+                );
+            } else {
+                last_seq += 1;
+                assert_eq!(answer["message"]["seq"], last_seq, "{answer}");
+                assert_eq!(answer["message"]["body"], format!("round {round} send {i}"));
+            }
+        }
+        if rewritten().await >= 1.0 {
+            break;
+        }
+    }
+    assert!(rewritten().await >= 1.0, "no batch held the retry");
+    let mut conn = app.conn();
+    assert_eq!(
+        parley_store::repo::messages::seqs(&mut conn, room).unwrap(),
+        (1..=last_seq).collect::<Vec<_>>()
+    );
+}
+
+on_both_backends!(a_retry_inside_a_batch_is_answered_its_first_message);
+
 /// PostgreSQL: a batch stuck on a room's row lock (a long transaction elsewhere holds
 /// it) does not hold up sends to other rooms. The queue runs one worker while it keeps
 /// up, so the next send starts another once no batch has begun for a while.

@@ -37,12 +37,19 @@ pub fn append(
 }
 
 /// Inserts one message and answers its row. Kept prepared on both backends (diesel
-/// never keeps an INSERT): a lone send's insert, and each of a batch's on SQLite.
+/// never keeps an INSERT): a lone send's insert, and each of a batch's on SQLite. Only
+/// the id comes back; the rest of the row is what was written (building the whole row
+/// in SQLite and decoding it again was part of every insert).
 fn insert_one(conn: &mut DbConn, new: &NewMessage<'_>) -> StoreResult<MessageRow> {
     use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+    #[derive(QueryableByName)]
+    struct Inserted {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
     let statement = crate::prepared::keep(
         "INSERT INTO messages (room_id, seq, author_id, body, client_msg_id, parent_seq, \
-         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind::<BigInt, _>(new.room_id)
     .bind::<BigInt, _>(new.seq)
@@ -51,7 +58,26 @@ fn insert_one(conn: &mut DbConn, new: &NewMessage<'_>) -> StoreResult<MessageRow
     .bind::<Nullable<Text>, _>(new.client_msg_id)
     .bind::<Nullable<BigInt>, _>(new.parent_seq)
     .bind::<Timestamp, _>(new.created_at);
-    Ok(statement.get_result_on(conn)?)
+    let Inserted { id } = statement.get_result_on(conn)?;
+    Ok(written(id, new))
+}
+
+/// The row just inserted as `new` with this id.
+fn written(id: i64, new: &NewMessage<'_>) -> MessageRow {
+    MessageRow {
+        id,
+        room_id: new.room_id,
+        seq: new.seq,
+        author_id: new.author_id,
+        body: new.body.to_owned(),
+        client_msg_id: new.client_msg_id.map(str::to_owned),
+        parent_seq: new.parent_seq,
+        reply_count: 0,
+        last_reply_at: None,
+        created_at: new.created_at,
+        edited_at: None,
+        deleted_at: None,
+    }
 }
 
 /// One new top-level message of a batch written by [`append_many`].
@@ -172,20 +198,7 @@ fn insert_unnest(
             let id = ids
                 .remove(&(new.room_id, new.seq))
                 .ok_or(diesel::result::Error::NotFound)?;
-            Ok(MessageRow {
-                id,
-                room_id: new.room_id,
-                seq: new.seq,
-                author_id: new.author_id,
-                body: new.body.to_owned(),
-                client_msg_id: new.client_msg_id.map(str::to_owned),
-                parent_seq: None,
-                reply_count: 0,
-                last_reply_at: None,
-                created_at: new.created_at,
-                edited_at: None,
-                deleted_at: None,
-            })
+            Ok(written(id, new))
         })
         .collect()
 }
