@@ -24,5 +24,21 @@ pub fn now() -> chrono::NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
 }
 
+/// Ids as a JSON array, for SQLite statements that take a list as one bind
+/// (`json_each`): the text stays the same whatever the list's length, so it is compiled
+/// once per connection instead of once per length (`IN (?, ?, ...)`).
+pub(crate) fn json_list(ids: &[i64]) -> String {
+    let mut out = String::with_capacity(ids.len() * 8 + 2);
+    out.push('[');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&id.to_string());
+    }
+    out.push(']');
+    out
+}
+
 #[cfg(feature = "testing")]
 pub mod testing;

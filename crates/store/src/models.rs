@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::schema::*;
 
-#[derive(Debug, Clone, Queryable, Identifiable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Identifiable)]
 #[diesel(table_name = users)]
 pub struct UserRow {
     pub id: i64,
@@ -40,7 +40,7 @@ pub struct NewUser<'a> {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Identifiable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Identifiable)]
 #[diesel(table_name = rooms)]
 pub struct RoomRow {
     pub id: i64,
@@ -169,7 +169,7 @@ pub struct NewUserToken<'a> {
     pub expires_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, QueryableByName)]
 #[diesel(table_name = room_members)]
 pub struct MemberRow {
     pub room_id: i64,

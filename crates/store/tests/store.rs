@@ -192,7 +192,7 @@ fn kept_statements_refuse_placeholders_that_do_not_match_their_binds() {
     use diesel::prelude::*;
     use diesel::sql_types::BigInt;
     use parley_store::DbConn;
-    use parley_store::prepared::keep;
+    use parley_store::keep;
     let Some(test_db) = TestDb::postgres() else {
         return;
     };
@@ -208,7 +208,7 @@ fn kept_statements_refuse_placeholders_that_do_not_match_their_binds() {
         #[diesel(sql_type = BigInt)]
         b: i64,
     }
-    let ok: Pair = keep("SELECT $1::int8 AS a, $2::int8 AS b")
+    let ok: Pair = keep!("SELECT $1::int8 AS a, $2::int8 AS b")
         .bind::<BigInt, _>(7)
         .bind::<BigInt, _>(8)
         .get_result(pg)
@@ -222,24 +222,24 @@ fn kept_statements_refuse_placeholders_that_do_not_match_their_binds() {
         );
     };
     refused(
-        keep("SELECT $2::int8 AS a, $1::int8 AS b")
+        keep!("SELECT $2::int8 AS a, $1::int8 AS b")
             .bind::<BigInt, _>(7)
             .bind::<BigInt, _>(8)
             .get_result(pg),
     );
     refused(
-        keep("SELECT $1::int8 AS a, $1::int8 AS b")
+        keep!("SELECT $1::int8 AS a, $1::int8 AS b")
             .bind::<BigInt, _>(7)
             .bind::<BigInt, _>(8)
             .get_result(pg),
     );
     refused(
-        keep("SELECT $1::int8 AS a, $2::int8 AS b")
+        keep!("SELECT $1::int8 AS a, $2::int8 AS b")
             .bind::<BigInt, _>(7)
             .get_result(pg),
     );
     refused(
-        keep("SELECT $1::int8 AS a, 2::int8 AS b")
+        keep!("SELECT $1::int8 AS a, 2::int8 AS b")
             .bind::<BigInt, _>(7)
             .bind::<BigInt, _>(8)
             .get_result(pg),

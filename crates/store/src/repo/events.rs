@@ -47,7 +47,7 @@ fn insert_one(
     now: chrono::NaiveDateTime,
 ) -> StoreResult<RoomEventRow> {
     use diesel::sql_types::{BigInt, Text, Timestamp};
-    let statement = crate::prepared::keep(
+    let statement = crate::keep!(
         "INSERT INTO room_events (room_id, event_seq, kind, payload, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING *",
     )
@@ -69,7 +69,7 @@ pub fn append_framed(conn: &mut DbConn, list: &[(i64, i64, &str, &str)]) -> Stor
     if let DbConn::Postgres(pg) = conn {
         // Arrays, one per column: the same statement text (and plan) for any batch size.
         use diesel::sql_types::{Array, BigInt, Text, Timestamp};
-        crate::prepared::keep(
+        crate::keep!(
             "INSERT INTO room_events (room_id, event_seq, kind, payload, created_at) \
              SELECT r, e, k, p, $1 FROM unnest($2::int8[], $3::int8[], $4::text[], $5::text[]) \
              AS t(r, e, k, p)",
@@ -86,7 +86,7 @@ pub fn append_framed(conn: &mut DbConn, list: &[(i64, i64, &str, &str)]) -> Stor
     // statement was compiled again for every batch.
     use diesel::sql_types::{BigInt, Text, Timestamp};
     for &(room_id, event_seq, kind, frame) in list {
-        let statement = crate::prepared::keep(
+        let statement = crate::keep!(
             "INSERT INTO room_events (room_id, event_seq, kind, payload, created_at) \
              VALUES ($1, $2, $3, $4, $5)",
         )

@@ -18,6 +18,21 @@ pub fn find(conn: &mut DbConn, room_id: i64, user_id: i64) -> StoreResult<Option
 
 /// The memberships among these (room, user) pairs, in one query.
 pub fn find_pairs(conn: &mut DbConn, pairs: &[(i64, i64)]) -> StoreResult<Vec<MemberRow>> {
+    if let DbConn::Sqlite(lite) = conn {
+        // One primary-key probe per pair, in a statement whose text does not depend on
+        // how many pairs there are (`CROSS JOIN` keeps the pairs the outer loop).
+        let list = pairs
+            .iter()
+            .map(|(room, user)| format!("[{room},{user}]"))
+            .collect::<Vec<_>>()
+            .join(",");
+        return Ok(crate::keep!(
+            "SELECT m.* FROM json_each($1) AS k CROSS JOIN room_members AS m \
+             ON m.room_id = json_extract(k.value, '$[0]') AND m.user_id = json_extract(k.value, '$[1]')"
+        )
+        .bind::<diesel::sql_types::Text, _>(format!("[{list}]"))
+        .load(lite)?);
+    }
     let rooms: Vec<i64> = pairs.iter().map(|p| p.0).collect();
     let users: Vec<i64> = pairs.iter().map(|p| p.1).collect();
     let rows: Vec<MemberRow> = room_members::table

@@ -47,7 +47,7 @@ fn insert_one(conn: &mut DbConn, new: &NewMessage<'_>) -> StoreResult<MessageRow
         #[diesel(sql_type = BigInt)]
         id: i64,
     }
-    let statement = crate::prepared::keep(
+    let statement = crate::keep!(
         "INSERT INTO messages (room_id, seq, author_id, body, client_msg_id, parent_seq, \
          created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
@@ -176,7 +176,7 @@ fn insert_unnest(
         #[diesel(sql_type = BigInt)]
         seq: i64,
     }
-    let inserted: Vec<Inserted> = crate::prepared::keep(
+    let inserted: Vec<Inserted> = crate::keep!(
         "INSERT INTO messages (room_id, seq, author_id, body, client_msg_id, created_at) \
          SELECT r, s, a, b, c, $1 \
          FROM unnest($2::int8[], $3::int8[], $4::int8[], $5::text[], $6::text[]) AS t(r, s, a, b, c) \
@@ -224,7 +224,7 @@ pub fn find_by_client_ids(
         // planned as an index probe per pair whatever the statistics.
         DbConn::Postgres(pg) => {
             use diesel::sql_types::{Array, BigInt, Text};
-            crate::prepared::keep(
+            crate::keep!(
                 "SELECT m.* FROM unnest($1::int8[], $2::text[]) AS k(author_id, client_msg_id) \
                  CROSS JOIN LATERAL (SELECT * FROM messages \
                  WHERE author_id = k.author_id AND client_msg_id = k.client_msg_id OFFSET 0) AS m",

@@ -45,7 +45,7 @@ fn reserve_in(
     now: NaiveDateTime,
 ) -> StoreResult<(i64, i64)> {
     use diesel::sql_types::{BigInt, Timestamp};
-    let statement = crate::prepared::keep(
+    let statement = crate::keep!(
         "UPDATE rooms SET last_seq = last_seq + $1, last_event_seq = last_event_seq + $2, \
          last_activity_at = $3 WHERE id = $4 RETURNING id, last_seq, last_event_seq",
     )
@@ -84,7 +84,7 @@ pub fn reserve_seqs(
             let (ids, ns): (Vec<i64>, Vec<i64>) = counts.iter().copied().unzip();
             // Rows by primary key (`= ANY`), not a join with the arrays: the statement is
             // kept, and a kept join's plan, made while `rooms` was small, scanned it whole.
-            let rows: Vec<Reserved> = crate::prepared::keep(
+            let rows: Vec<Reserved> = crate::keep!(
                 "UPDATE rooms SET \
                  last_seq = last_seq + ($1::int8[])[array_position($2::int8[], id)], \
                  last_event_seq = last_event_seq + ($3::int8[])[array_position($4::int8[], id)], \
@@ -117,7 +117,14 @@ pub fn reserve_seqs(
 
 /// Rooms by id, in no particular order (missing ids are left out).
 pub fn find_many(conn: &mut DbConn, ids: &[i64]) -> StoreResult<Vec<RoomRow>> {
-    Ok(rooms::table.filter(rooms::id.eq_any(ids)).load(conn)?)
+    match conn {
+        DbConn::Sqlite(lite) => Ok(crate::keep!(
+            "SELECT * FROM rooms WHERE id IN (SELECT value FROM json_each($1))"
+        )
+        .bind::<diesel::sql_types::Text, _>(crate::json_list(ids))
+        .load(lite)?),
+        DbConn::Postgres(_) => Ok(rooms::table.filter(rooms::id.eq_any(ids)).load(conn)?),
+    }
 }
 
 /// Takes the next event seq of a room (for changes that are not new messages).

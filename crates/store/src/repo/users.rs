@@ -27,7 +27,14 @@ pub fn find(conn: &mut DbConn, user_id: i64) -> StoreResult<UserRow> {
 
 /// Users by id, in no particular order (missing ids are left out).
 pub fn find_many(conn: &mut DbConn, ids: &[i64]) -> StoreResult<Vec<UserRow>> {
-    Ok(users::table.filter(users::id.eq_any(ids)).load(conn)?)
+    match conn {
+        DbConn::Sqlite(lite) => Ok(crate::keep!(
+            "SELECT * FROM users WHERE id IN (SELECT value FROM json_each($1))"
+        )
+        .bind::<diesel::sql_types::Text, _>(crate::json_list(ids))
+        .load(lite)?),
+        DbConn::Postgres(_) => Ok(users::table.filter(users::id.eq_any(ids)).load(conn)?),
+    }
 }
 
 /// By username or email, both compared ignoring case.
