@@ -481,10 +481,14 @@ fn write_batch(conn: &mut DbConn, works: &[Work], lookup: bool) -> ApiResult<Vec
     let mut pairs: Vec<(i64, i64)> = works.iter().map(|w| (w.room_id, w.user_id)).collect();
     pairs.sort_unstable();
     pairs.dedup();
-    for (pair, access) in authorize_many(conn, &pairs, RoomAction::Post)? {
+    let (checked, members) = authorize_many(conn, &pairs, RoomAction::Post)?;
+    for (pair, access) in checked {
         if let Ok(access) = access {
             seen.access.insert(pair, std::rc::Rc::new(access));
         }
+    }
+    for user in members {
+        seen.authors.insert(user.id, user);
     }
     let used = if lookup {
         messages::find_by_client_ids(conn, &keys)?
@@ -514,11 +518,19 @@ fn write_batch(conn: &mut DbConn, works: &[Work], lookup: bool) -> ApiResult<Vec
         .filter(|&i| !one_by_one.contains(&works[i].room_id))
         .collect();
 
-    let mut authors: Vec<i64> = together.iter().map(|&i| works[i].user_id).collect();
+    // Authors came with their memberships; one who may post without one (an org
+    // room's member) is read here.
+    let mut authors: Vec<i64> = together
+        .iter()
+        .map(|&i| works[i].user_id)
+        .filter(|id| !seen.authors.contains_key(id))
+        .collect();
     authors.sort_unstable();
     authors.dedup();
-    for user in parley_store::repo::users::find_many(conn, &authors)? {
-        seen.authors.insert(user.id, user);
+    if !authors.is_empty() {
+        for user in parley_store::repo::users::find_many(conn, &authors)? {
+            seen.authors.insert(user.id, user);
+        }
     }
     let list: Vec<messages::Append<'_>> = together
         .iter()

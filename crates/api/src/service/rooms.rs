@@ -73,14 +73,19 @@ pub fn authorize(
     })
 }
 
+/// Each (room, user) pair's access, or why it is refused.
+pub type Accesses = HashMap<(i64, i64), ApiResult<Access>>;
+
 /// `authorize` for many (room, user) pairs: the rooms and the memberships are read in one
 /// query each. A pair that needs more than those (an org room's non-member, the ban check
-/// of a join) goes through `authorize` itself, so the answers are the same.
+/// of a join) goes through `authorize` itself, so the answers are the same. Also answers
+/// the users of the memberships found, read with them (a batch's authors, without a
+/// query of their own).
 pub fn authorize_many(
     conn: &mut DbConn,
     pairs: &[(i64, i64)],
     action: RoomAction,
-) -> ApiResult<HashMap<(i64, i64), ApiResult<Access>>> {
+) -> ApiResult<(Accesses, Vec<UserRow>)> {
     let mut room_ids: Vec<i64> = pairs.iter().map(|p| p.0).collect();
     room_ids.sort_unstable();
     room_ids.dedup();
@@ -88,10 +93,13 @@ pub fn authorize_many(
         .into_iter()
         .map(|r| (r.id, r))
         .collect();
-    let mut members: HashMap<(i64, i64), MemberRow> = members::find_pairs(conn, pairs)?
-        .into_iter()
-        .map(|m| ((m.room_id, m.user_id), m))
-        .collect();
+    let found = members::find_pairs_with_users(conn, pairs)?;
+    let mut users = Vec::with_capacity(found.len());
+    let mut members: HashMap<(i64, i64), MemberRow> = HashMap::with_capacity(found.len());
+    for (member, user) in found {
+        members.insert((member.room_id, member.user_id), member);
+        users.push(user);
+    }
     let mut out = HashMap::with_capacity(pairs.len());
     for &(room_id, user_id) in pairs {
         let Some(room) = rooms.get(&room_id) else {
@@ -122,7 +130,7 @@ pub fn authorize_many(
             .map_err(ApiError::from);
         out.insert((room_id, user_id), access);
     }
-    Ok(out)
+    Ok((out, users))
 }
 
 /// A refusal is the pair's answer; a database failure is everyone's.

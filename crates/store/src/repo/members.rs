@@ -16,35 +16,46 @@ pub fn find(conn: &mut DbConn, room_id: i64, user_id: i64) -> StoreResult<Option
         .optional()?)
 }
 
-/// The memberships among these (room, user) pairs, in one query.
-pub fn find_pairs(conn: &mut DbConn, pairs: &[(i64, i64)]) -> StoreResult<Vec<MemberRow>> {
-    if let DbConn::Sqlite(lite) = conn {
-        // One primary-key probe per pair, in a statement whose text does not depend on
-        // how many pairs there are (`CROSS JOIN` keeps the pairs the outer loop).
-        let list = pairs
-            .iter()
-            .map(|(room, user)| format!("[{room},{user}]"))
-            .collect::<Vec<_>>()
-            .join(",");
-        return Ok(crate::keep!(
-            "SELECT m.* FROM json_each($1) AS k CROSS JOIN room_members AS m \
-             ON m.room_id = json_extract(k.value, '$[0]') AND m.user_id = json_extract(k.value, '$[1]')"
-        )
-        .bind::<diesel::sql_types::Text, _>(format!("[{list}]"))
-        .load(lite)?);
+/// The memberships among these (room, user) pairs with their users' rows, in one query
+/// (the group commit needs both: who may post, and the author of what is posted).
+pub fn find_pairs_with_users(
+    conn: &mut DbConn,
+    pairs: &[(i64, i64)],
+) -> StoreResult<Vec<(MemberRow, UserRow)>> {
+    match conn {
+        DbConn::Sqlite(lite) => {
+            // One primary-key probe per pair, in a statement whose text does not depend
+            // on how many pairs there are (`CROSS JOIN` keeps the pairs the outer loop).
+            let list = pairs
+                .iter()
+                .map(|(room, user)| format!("[{room},{user}]"))
+                .collect::<Vec<_>>()
+                .join(",");
+            Ok(crate::keep!(
+                "SELECT m.*, u.* FROM json_each($1) AS k CROSS JOIN room_members AS m \
+                 ON m.room_id = json_extract(k.value, '$[0]') AND m.user_id = json_extract(k.value, '$[1]') \
+                 JOIN users AS u ON u.id = m.user_id"
+            )
+            .bind::<diesel::sql_types::Text, _>(format!("[{list}]"))
+            .load(lite)?)
+        }
+        DbConn::Postgres(pg) => {
+            let rooms: Vec<i64> = pairs.iter().map(|p| p.0).collect();
+            let users_: Vec<i64> = pairs.iter().map(|p| p.1).collect();
+            let rows: Vec<(MemberRow, UserRow)> = room_members::table
+                .inner_join(users::table)
+                .filter(room_members::room_id.eq_any(&rooms))
+                .filter(room_members::user_id.eq_any(&users_))
+                .select((room_members::all_columns, users::all_columns))
+                .load(pg)?;
+            // The query matches the cross product; keep the pairs asked for.
+            let wanted: std::collections::HashSet<(i64, i64)> = pairs.iter().copied().collect();
+            Ok(rows
+                .into_iter()
+                .filter(|(m, _)| wanted.contains(&(m.room_id, m.user_id)))
+                .collect())
+        }
     }
-    let rooms: Vec<i64> = pairs.iter().map(|p| p.0).collect();
-    let users: Vec<i64> = pairs.iter().map(|p| p.1).collect();
-    let rows: Vec<MemberRow> = room_members::table
-        .filter(room_members::room_id.eq_any(&rooms))
-        .filter(room_members::user_id.eq_any(&users))
-        .load(conn)?;
-    // The query matches the cross product; keep the pairs asked for.
-    let wanted: std::collections::HashSet<(i64, i64)> = pairs.iter().copied().collect();
-    Ok(rows
-        .into_iter()
-        .filter(|m| wanted.contains(&(m.room_id, m.user_id)))
-        .collect())
 }
 
 pub fn insert(
