@@ -41,11 +41,11 @@ pub fn find_pairs_with_users(
         }
         DbConn::Postgres(pg) => {
             let rooms: Vec<i64> = pairs.iter().map(|p| p.0).collect();
-            let users_: Vec<i64> = pairs.iter().map(|p| p.1).collect();
+            let user_ids: Vec<i64> = pairs.iter().map(|p| p.1).collect();
             let rows: Vec<(MemberRow, UserRow)> = room_members::table
                 .inner_join(users::table)
                 .filter(room_members::room_id.eq_any(&rooms))
-                .filter(room_members::user_id.eq_any(&users_))
+                .filter(room_members::user_id.eq_any(&user_ids))
                 .select((room_members::all_columns, users::all_columns))
                 .load(pg)?;
             // The query matches the cross product; keep the pairs asked for.
