@@ -75,10 +75,10 @@ fn event_serialise(c: &mut Criterion) {
     });
 }
 
-/// One `message.created` frame of room 7, as the bus carries it.
-fn room_7_frame() -> Arc<str> {
+/// A `message.created` frame of `room`, as the bus carries it.
+fn room_frame(room: i64) -> Arc<str> {
     events::frame(
-        7,
+        room,
         1,
         "message.created",
         json!({"message": Message::from_rows(&message_row(), &user_row())}),
@@ -87,9 +87,53 @@ fn room_7_frame() -> Arc<str> {
     .into()
 }
 
-/// Times `iters` dispatches of room 7's next events, each followed by `drain` (untimed).
+/// A database holding one room and its creator: the hub ends delivery to a room its
+/// database does not have (as if it had been deleted), so the sockets' room must exist.
+fn db_with_a_room() -> (TestDb, parley_store::Db, i64) {
+    let test_db = TestDb::sqlite();
+    let db = test_db.migrated(2);
+    let mut conn = db.get().unwrap();
+    let now = parley_store::now();
+    let room = write_tx(&mut conn, |conn| -> Result<_, parley_store::StoreError> {
+        let user = users::insert(
+            conn,
+            &NewUser {
+                username: "bench",
+                username_lower: "bench",
+                email: "bench@example.com",
+                email_lower: "bench@example.com",
+                display_name: "bench",
+                password_hash: "x",
+                is_admin: false,
+                is_active: true,
+                created_at: now,
+            },
+        )?;
+        rooms::insert(
+            conn,
+            &NewRoom {
+                org_id: None,
+                kind: "group",
+                visibility: "public",
+                title: "bench",
+                description: "",
+                created_by: user.id,
+                created_at: now,
+                last_activity_at: now,
+                dm_key: None,
+            },
+        )
+    })
+    .unwrap()
+    .id;
+    drop(conn);
+    (test_db, db, room)
+}
+
+/// Times `iters` dispatches of `room`'s next events, each followed by `drain` (untimed).
 fn time_dispatches(
     hub: &Arc<Hub>,
+    room: i64,
     frame: &Arc<str>,
     seq: &mut i64,
     iters: u64,
@@ -99,7 +143,7 @@ fn time_dispatches(
     for _ in 0..iters {
         *seq += 1;
         let event = BusEvent::Room {
-            room_id: 7,
+            room_id: room,
             event_seq: *seq,
             frame: frame.clone(),
             effect: RoomEffect::None,
@@ -113,25 +157,29 @@ fn time_dispatches(
 }
 
 fn fanout_1000(c: &mut Criterion) {
-    let test_db = TestDb::sqlite();
-    let db = test_db.migrated(2);
+    let (_test_db, db, room) = db_with_a_room();
     actix_web::rt::System::new().block_on(async {
         let hub = Hub::new(db, 1 << 20, Arc::new(parley_api::metrics::Metrics::new()));
         let mut inboxes = Vec::new();
         for user in 0..1000 {
-            inboxes.push(hub.register(user, user, &[(7, 0)]).1);
+            inboxes.push(hub.register(user, user, &[(room, 0)]).1);
         }
         // Let the registration's catch-up reads (an empty log) finish.
         actix_web::rt::time::sleep(Duration::from_millis(200)).await;
-        let frame = room_7_frame();
+        let frame = room_frame(room);
         let mut seq = 0;
         c.bench_function("fanout_1000", |b| {
             b.iter_custom(|iters| {
-                time_dispatches(&hub, &frame, &mut seq, iters, || {
+                time_dispatches(&hub, room, &frame, &mut seq, iters, || {
                     for inbox in &inboxes {
+                        let mut taken = 0;
                         while let Some(item) = inbox.try_recv() {
                             inbox.sent(&item);
+                            taken += 1;
                         }
+                        // Every socket got the event (a bench that delivers nothing
+                        // would time nothing).
+                        assert_eq!(taken, 1);
                     }
                 })
             })
@@ -141,25 +189,24 @@ fn fanout_1000(c: &mut Criterion) {
 
 fn fanout_1000_direct(c: &mut Criterion) {
     use actix_web::body::MessageBody;
-    let test_db = TestDb::sqlite();
-    let db = test_db.migrated(2);
+    let (_test_db, db, room) = db_with_a_room();
     actix_web::rt::System::new().block_on(async {
         let hub = Hub::new(db, 1 << 20, Arc::new(parley_api::metrics::Metrics::new()));
         let mut sockets = Vec::new();
         for user in 0..1000 {
             let (outbox, body) = wire::detached();
             let (handle, inbox) =
-                hub.register_with(user, user, &[(7, 0)], false, Some(outbox.sink()), None);
+                hub.register_with(user, user, &[(room, 0)], false, Some(outbox.sink()), None);
             handle.go_direct();
             sockets.push((outbox, body, inbox));
         }
         actix_web::rt::time::sleep(Duration::from_millis(200)).await;
-        let frame = room_7_frame();
+        let frame = room_frame(room);
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
         let mut seq = 0;
         c.bench_function("fanout_1000_direct", |b| {
             b.iter_custom(|iters| {
-                time_dispatches(&hub, &frame, &mut seq, iters, || {
+                time_dispatches(&hub, room, &frame, &mut seq, iters, || {
                     for (_, body, inbox) in &mut sockets {
                         let mut taken = 0;
                         while let std::task::Poll::Ready(Some(_)) =
