@@ -96,7 +96,7 @@ impl DbManager {
 
     pub fn connect(&self) -> Result<DbConn, diesel::ConnectionError> {
         match self.url.backend {
-            Backend::Postgres => PgConnection::establish(&self.url.target).map(DbConn::Postgres),
+            Backend::Postgres => pg_establish(&self.url.target).map(DbConn::Postgres),
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.url.target)?;
                 conn.batch_execute(SQLITE_PRAGMAS)
@@ -212,6 +212,17 @@ impl Db {
     pub fn ping(&self) -> StoreResult<()> {
         ping(&mut *self.get()?)
     }
+}
+
+/// Opens a PostgreSQL connection, first telling OpenSSL (which the bundled libpq uses
+/// for TLS) not to register its cleanup at process exit: run then, it frees what
+/// threads still holding connections are using, and the process dies at exit with
+/// "double free or corruption" (seen once in the test suite; diesel-rs/diesel#3441).
+/// The operating system reclaims that memory anyway.
+pub fn pg_establish(url: &str) -> diesel::ConnectionResult<PgConnection> {
+    static OPENSSL: std::sync::Once = std::sync::Once::new();
+    OPENSSL.call_once(openssl_sys::init);
+    PgConnection::establish(url)
 }
 
 /// One round trip on an open connection.

@@ -5,9 +5,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
 
-use crate::db::{Backend, Db, PoolOptions};
+use crate::db::{Backend, Db, PoolOptions, pg_establish};
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -56,7 +55,7 @@ impl TestDb {
             COUNTER.fetch_add(1, Ordering::Relaxed),
             rand::random::<u32>()
         );
-        let mut admin = PgConnection::establish(&admin_url)
+        let mut admin = pg_establish(&admin_url)
             .unwrap_or_else(|e| panic!("TEST_DATABASE_URL {admin_url} unreachable: {e}"));
         admin
             .batch_execute(&format!("CREATE DATABASE \"{name}\""))
@@ -96,7 +95,7 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin_url, name)) = &self.postgres
-            && let Ok(mut admin) = PgConnection::establish(admin_url)
+            && let Ok(mut admin) = pg_establish(admin_url)
         {
             let _ =
                 admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
