@@ -87,45 +87,58 @@ fn room_frame(room: i64) -> Arc<str> {
     .into()
 }
 
-/// A database holding one room and its creator: the hub ends delivery to a room its
-/// database does not have (as if it had been deleted), so the sockets' room must exist.
+/// Users `bench0`, `bench1`, ... and a public group room owned by the first, with all
+/// of them members: answers the room and the users' ids.
+fn insert_room_of(
+    conn: &mut parley_store::DbConn,
+    size: usize,
+) -> Result<(i64, Vec<i64>), parley_store::StoreError> {
+    let now = parley_store::now();
+    let mut ids = Vec::new();
+    for i in 0..size {
+        let name = format!("bench{i}");
+        let email = format!("{name}@example.com");
+        let user = NewUser {
+            username: &name,
+            username_lower: &name,
+            email: &email,
+            email_lower: &email,
+            display_name: &name,
+            password_hash: "x",
+            is_admin: false,
+            is_active: true,
+            created_at: now,
+        };
+        ids.push(users::insert(conn, &user)?.id);
+    }
+    let room = rooms::insert(
+        conn,
+        &NewRoom {
+            org_id: None,
+            kind: "group",
+            visibility: "public",
+            title: "bench",
+            description: "",
+            created_by: ids[0],
+            created_at: now,
+            last_activity_at: now,
+            dm_key: None,
+        },
+    )?;
+    for (i, id) in ids.iter().enumerate() {
+        let role = if i == 0 { "owner" } else { "member" };
+        members::insert(conn, room.id, *id, role, now)?;
+    }
+    Ok((room.id, ids))
+}
+
+/// A database holding one room: the hub ends delivery to a room its database does not
+/// have (as if it had been deleted), so the sockets' room must exist.
 fn db_with_a_room() -> (TestDb, parley_store::Db, i64) {
     let test_db = TestDb::sqlite();
     let db = test_db.migrated(2);
     let mut conn = db.get().unwrap();
-    let now = parley_store::now();
-    let room = write_tx(&mut conn, |conn| -> Result<_, parley_store::StoreError> {
-        let user = users::insert(
-            conn,
-            &NewUser {
-                username: "bench",
-                username_lower: "bench",
-                email: "bench@example.com",
-                email_lower: "bench@example.com",
-                display_name: "bench",
-                password_hash: "x",
-                is_admin: false,
-                is_active: true,
-                created_at: now,
-            },
-        )?;
-        rooms::insert(
-            conn,
-            &NewRoom {
-                org_id: None,
-                kind: "group",
-                visibility: "public",
-                title: "bench",
-                description: "",
-                created_by: user.id,
-                created_at: now,
-                last_activity_at: now,
-                dm_key: None,
-            },
-        )
-    })
-    .unwrap()
-    .id;
+    let (room, _) = write_tx(&mut conn, |conn| insert_room_of(conn, 1)).unwrap();
     drop(conn);
     (test_db, db, room)
 }
@@ -229,56 +242,8 @@ fn room_of_100(backend: Backend) -> Option<(TestDb, AppState, i64, i64)> {
     let test_db = TestDb::new(backend)?;
     let db = test_db.migrated(4);
     let mut conn = db.get().unwrap();
-    let now = parley_store::now();
-    let (room, author) = write_tx(&mut conn, |conn| -> Result<_, parley_store::StoreError> {
-        let mut ids = Vec::new();
-        for i in 0..100 {
-            let name = format!("bench{i}");
-            let email = format!("{name}@example.com");
-            ids.push(
-                users::insert(
-                    conn,
-                    &NewUser {
-                        username: &name,
-                        username_lower: &name,
-                        email: &email,
-                        email_lower: &email,
-                        display_name: &name,
-                        password_hash: "x",
-                        is_admin: false,
-                        is_active: true,
-                        created_at: now,
-                    },
-                )?
-                .id,
-            );
-        }
-        let room = rooms::insert(
-            conn,
-            &NewRoom {
-                org_id: None,
-                kind: "group",
-                visibility: "public",
-                title: "bench",
-                description: "",
-                created_by: ids[0],
-                created_at: now,
-                last_activity_at: now,
-                dm_key: None,
-            },
-        )?;
-        for (i, id) in ids.iter().enumerate() {
-            members::insert(
-                conn,
-                room.id,
-                *id,
-                if i == 0 { "owner" } else { "member" },
-                now,
-            )?;
-        }
-        Ok((room.id, ids[1]))
-    })
-    .unwrap();
+    let (room, ids) = write_tx(&mut conn, |conn| insert_room_of(conn, 100)).unwrap();
+    let author = ids[1];
     drop(conn);
     let state = AppState::new(Settings::for_public_url("http://127.0.0.1:8080"), db, None).unwrap();
     Some((test_db, state, room, author))
