@@ -19,6 +19,7 @@ on_both_backends!(
     events_cross_instances,
     a_kick_on_one_instance_stops_delivery_on_the_other,
     per_room_order_holds_with_senders_on_both_instances,
+    a_burst_crosses_whole_and_in_order,
     nothing_is_lost_across_a_redis_restart,
     stats_count_the_live_instances,
     failed_logins_count_across_instances,
@@ -266,6 +267,51 @@ async fn per_room_order_holds_with_senders_on_both_instances(backend: Backend) {
             "every message, once, in seq order"
         );
     }
+}
+
+/// A socket's sends as fast as the server takes them: the group commit releases their
+/// events in bursts, which cross in pipelines of up to 256 publishes and are handed to
+/// the other instance's hub several at a time. Every one arrives once, in order.
+async fn a_burst_crosses_whole_and_in_order(backend: Backend) {
+    let Some(url) = test_redis() else { return };
+    let Some(db) = TestDb::new(backend) else {
+        return;
+    };
+    let db = std::sync::Arc::new(db);
+    let prefix = unique_prefix();
+    let unlimited = |s: &mut parley_api::settings::Settings| s.gateway.send_limit = 10_000;
+    let a = TestApp::instance(db.clone(), Some((&url, &prefix)), unlimited).await;
+    let b = TestApp::instance(db, Some((&url, &prefix)), unlimited).await;
+    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    let (owner, _) = token(&a, "owner").await;
+    let (watcher, _) = token(&a, "watcher").await;
+    let rid = a
+        .post(
+            "/api/rooms",
+            Some(&owner),
+            json!({"title": "burst", "visibility": "public"}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_i64()
+        .unwrap();
+    a.post(&format!("/api/rooms/{rid}/join"), Some(&watcher), json!({}))
+        .await
+        .expect(200);
+    let mut on_b = b.ws(&watcher).await;
+    let mut on_a = a.ws(&owner).await;
+    actix_web::rt::time::sleep(Duration::from_millis(150)).await;
+    const N: usize = 600;
+    for n in 0..N {
+        on_a.send(json!({"type": "message.send", "room_id": rid, "body": format!("b{n}"), "client_msg_id": format!("c{n}")}))
+            .await;
+    }
+    let seqs = collect_messages(&mut on_b, N).await;
+    assert_eq!(
+        seqs,
+        (1..=N as i64).collect::<Vec<_>>(),
+        "every message, once, in seq order"
+    );
 }
 
 /// Message seqs of the next `n` `message.created` frames, checking event order.

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use deadpool_redis::redis::{self, AsyncCommands};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
@@ -26,18 +26,31 @@ pub enum Interest {
 
 /// Where events from other instances go (the hub).
 pub trait RemoteSink: Send + Sync + 'static {
-    fn deliver(&self, event: BusEvent);
+    /// Events in the order the subscriber read them: every one it had at hand, so the
+    /// sink can serve them in one pass.
+    fn deliver(&self, events: Vec<BusEvent>);
     /// A room channel (or, with `None`, every channel after a reconnection) is now
     /// subscribed: read the log for what may have passed meanwhile.
     fn subscribed(&self, room_id: Option<i64>);
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct Envelope {
     /// The publishing instance: it serves its own sockets directly.
     o: String,
     e: BusEvent,
 }
+
+/// [`Envelope`] as published, borrowing the event.
+#[derive(Serialize)]
+struct EnvelopeRef<'a> {
+    o: &'a str,
+    e: &'a BusEvent,
+}
+
+/// Events published in one pipeline (one round trip), and read from the subscription
+/// before they are handed on, at most.
+const BATCH: usize = 256;
 
 /// One instance's link to Redis.
 pub struct RedisLink {
@@ -97,8 +110,10 @@ impl RedisLink {
         }
     }
 
-    /// Publishes queued events until the bus goes away. A failed publish is logged and
-    /// dropped: this instance's own sockets were already served.
+    /// Publishes queued events until the bus goes away, all that are queued in one
+    /// pipeline: one round trip however many events a group commit released at once.
+    /// A failed publish is logged and dropped: this instance's own sockets were already
+    /// served, and other instances heal the gap from the room's log.
     pub async fn run_publisher(self: Arc<Self>) {
         let Some(mut rx) = self
             .publish_rx
@@ -108,27 +123,32 @@ impl RedisLink {
         else {
             return;
         };
-        while let Some(event) = rx.recv().await {
-            let envelope = Envelope {
-                o: self.instance.clone(),
-                e: (*event).clone(),
-            };
-            let Ok(payload) = serde_json::to_string(&envelope) else {
-                continue;
-            };
-            for channel in self.channels(&event) {
-                let sent = async {
-                    let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
-                    conn.publish::<_, _, i64>(&channel, &payload)
-                        .await
-                        .map_err(|e| e.to_string())
+        let mut events = Vec::with_capacity(BATCH);
+        while rx.recv_many(&mut events, BATCH).await > 0 {
+            let mut pipe = redis::pipe();
+            for event in events.drain(..) {
+                let envelope = EnvelopeRef {
+                    o: &self.instance,
+                    e: &event,
                 };
-                if let Err(err) = tokio::time::timeout(Duration::from_secs(2), sent)
-                    .await
-                    .unwrap_or(Err("timeout".into()))
-                {
-                    tracing::warn!(error = %err, "redis publish failed");
+                let Ok(payload) = serde_json::to_string(&envelope) else {
+                    continue;
+                };
+                for channel in self.channels(&event) {
+                    pipe.publish(channel, &payload).ignore();
                 }
+            }
+            let sent = async {
+                let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
+                pipe.query_async::<()>(&mut *conn)
+                    .await
+                    .map_err(|e| e.to_string())
+            };
+            if let Err(err) = tokio::time::timeout(Duration::from_secs(2), sent)
+                .await
+                .unwrap_or(Err("timeout".into()))
+            {
+                tracing::warn!(error = %err, "redis publish failed");
             }
         }
     }
@@ -190,11 +210,18 @@ impl RedisLink {
                             }
                             message = stream.next() => {
                                 let Some(message) = message else { break };
-                                let Ok(payload) = message.get_payload::<String>() else { continue };
-                                match serde_json::from_str::<Envelope>(&payload) {
-                                    Ok(envelope) if envelope.o != self.instance => sink.deliver(envelope.e),
-                                    Ok(_) => {}
-                                    Err(err) => tracing::warn!(error = %err, "undecodable bus message"),
+                                // And whatever else has already arrived: one pass of the
+                                // sink serves a burst (a group commit's events) at once.
+                                let mut events = Vec::new();
+                                self.decode(&message, &mut events);
+                                while events.len() < BATCH {
+                                    match stream.next().now_or_never() {
+                                        Some(Some(message)) => self.decode(&message, &mut events),
+                                        _ => break,
+                                    }
+                                }
+                                if !events.is_empty() {
+                                    sink.deliver(events);
                                 }
                             }
                         }
@@ -217,6 +244,19 @@ impl RedisLink {
                 }
             }
             backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    /// Adds another instance's event from `message` to `events` (this instance's own
+    /// come back too, and are skipped).
+    fn decode(&self, message: &redis::Msg, events: &mut Vec<BusEvent>) {
+        let Ok(payload) = message.get_payload::<String>() else {
+            return;
+        };
+        match serde_json::from_str::<Envelope>(&payload) {
+            Ok(envelope) if envelope.o != self.instance => events.push(envelope.e),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "undecodable bus message"),
         }
     }
 

@@ -986,8 +986,12 @@ pub fn effect_of(kind: &str, frame: &str) -> RoomEffect {
 pub struct HubSink(pub Arc<Hub>);
 
 impl RemoteSink for HubSink {
-    fn deliver(&self, event: BusEvent) {
-        self.0.dispatch(&event);
+    fn deliver(&self, events: Vec<BusEvent>) {
+        let mut out = self.0.pushes();
+        for event in &events {
+            self.0.dispatch_into(event, &mut out);
+        }
+        let _ = out.flush();
     }
 
     fn subscribed(&self, room_id: Option<i64>) {
