@@ -13,6 +13,7 @@ pub struct Metrics {
     pub http_duration: HistogramVec,
     pub ws_connections: IntGauge,
     pub events_fanned_out: IntCounter,
+    pub events_from_log: IntCounter,
     pub fanout_seconds: prometheus::Histogram,
     pub send_batch_size: prometheus::Histogram,
     pub send_batch_seconds: prometheus::Histogram,
@@ -50,6 +51,11 @@ impl Metrics {
         let events_fanned_out = IntCounter::new(
             "events_fanned_out_total",
             "Event frames queued to local sockets",
+        )
+        .expect("metric");
+        let events_from_log = IntCounter::new(
+            "events_from_log_total",
+            "Room events read from a room's log because the bus had not brought them (a gap, a resubscription after Redis was away)",
         )
         .expect("metric");
         let fanout_seconds = prometheus::Histogram::with_opts(
@@ -110,6 +116,7 @@ impl Metrics {
             Box::new(http_duration.clone()),
             Box::new(ws_connections.clone()),
             Box::new(events_fanned_out.clone()),
+            Box::new(events_from_log.clone()),
             Box::new(fanout_seconds.clone()),
             Box::new(send_batch_size.clone()),
             Box::new(send_batch_seconds.clone()),
@@ -126,6 +133,7 @@ impl Metrics {
             http_duration,
             ws_connections,
             events_fanned_out,
+            events_from_log,
             fanout_seconds,
             send_batch_size,
             send_batch_seconds,

@@ -314,6 +314,16 @@ async fn a_burst_crosses_whole_and_in_order(backend: Backend) {
     );
 }
 
+/// `parley_events_from_log_total` of an instance.
+async fn events_from_log(app: &TestApp) -> f64 {
+    let mut res = app.server.get("/metrics").send().await.unwrap();
+    let text = String::from_utf8(res.body().await.unwrap().to_vec()).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("parley_events_from_log_total "))
+        .and_then(|v| v.parse::<f64>().ok())
+        .expect("the counter")
+}
+
 /// Message seqs of the next `n` `message.created` frames, checking event order.
 async fn collect_messages(ws: &mut Ws, n: usize) -> Vec<i64> {
     let mut seqs = Vec::new();
@@ -430,6 +440,7 @@ async fn nothing_is_lost_across_a_redis_restart(backend: Backend) {
     .await
     .expect(201);
     assert_eq!(on_b.recv_type("message.created").await["message"]["seq"], 1);
+    assert_eq!(events_from_log(&b).await, 0.0, "the bus brought it");
     // Redis goes away: sends still commit, the instance says degraded.
     let (port, dir) = redis.kill();
     actix_web::rt::time::sleep(Duration::from_millis(200)).await;
@@ -462,6 +473,10 @@ async fn nothing_is_lost_across_a_redis_restart(backend: Backend) {
         got.push(seq);
     }
     assert_eq!(got, [2, 3, 4], "the missed events, in order, once");
+    assert!(
+        events_from_log(&b).await >= 3.0,
+        "B's metrics count the events it read from the log"
+    );
     a.post(
         "/api/messages",
         Some(&alice),

@@ -856,6 +856,7 @@ impl Hub {
             Err(_) => return,
         };
         let full = rows.len() == 1000;
+        self.metrics.events_from_log.inc_by(rows.len() as u64);
         let mut out = self.pushes();
         for row in rows {
             let effect = effect_of(&row.kind, &row.payload);
