@@ -213,15 +213,23 @@ impl RedisLink {
                                 // And whatever else has already arrived: one pass of the
                                 // sink serves a burst (a group commit's events) at once.
                                 let mut events = Vec::new();
+                                let mut ended = false;
                                 self.decode(&message, &mut events);
-                                while events.len() < BATCH {
+                                for _ in 1..BATCH {
                                     match stream.next().now_or_never() {
                                         Some(Some(message)) => self.decode(&message, &mut events),
-                                        _ => break,
+                                        Some(None) => {
+                                            ended = true;
+                                            break;
+                                        }
+                                        None => break,
                                     }
                                 }
                                 if !events.is_empty() {
                                     sink.deliver(events);
+                                }
+                                if ended {
+                                    break;
                                 }
                             }
                         }
