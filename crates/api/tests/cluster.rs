@@ -283,23 +283,10 @@ async fn a_burst_crosses_whole_and_in_order(backend: Backend) {
     let a = TestApp::instance(db.clone(), Some((&url, &prefix)), unlimited).await;
     let b = TestApp::instance(db, Some((&url, &prefix)), unlimited).await;
     actix_web::rt::time::sleep(Duration::from_millis(200)).await;
-    let (owner, _) = token(&a, "owner").await;
-    let (watcher, _) = token(&a, "watcher").await;
-    let rid = a
-        .post(
-            "/api/rooms",
-            Some(&owner),
-            json!({"title": "burst", "visibility": "public"}),
-        )
-        .await
-        .expect(201)["id"]
-        .as_i64()
-        .unwrap();
-    a.post(&format!("/api/rooms/{rid}/join"), Some(&watcher), json!({}))
-        .await
-        .expect(200);
-    let mut on_b = b.ws(&watcher).await;
-    let mut on_a = a.ws(&owner).await;
+    let (owner, watcher) = (a.member("owner").await, a.member("watcher").await);
+    let rid = a.public_room(&owner, "burst", &[&watcher]).await;
+    let mut on_b = b.ws(&watcher.token).await;
+    let mut on_a = a.ws(&owner.token).await;
     actix_web::rt::time::sleep(Duration::from_millis(150)).await;
     const N: usize = 600;
     for n in 0..N {
@@ -312,16 +299,6 @@ async fn a_burst_crosses_whole_and_in_order(backend: Backend) {
         (1..=N as i64).collect::<Vec<_>>(),
         "every message, once, in seq order"
     );
-}
-
-/// `parley_events_from_log_total` of an instance.
-async fn events_from_log(app: &TestApp) -> f64 {
-    let mut res = app.server.get("/metrics").send().await.unwrap();
-    let text = String::from_utf8(res.body().await.unwrap().to_vec()).unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix("parley_events_from_log_total "))
-        .and_then(|v| v.parse::<f64>().ok())
-        .expect("the counter")
 }
 
 /// Message seqs of the next `n` `message.created` frames, checking event order.
@@ -440,7 +417,11 @@ async fn nothing_is_lost_across_a_redis_restart(backend: Backend) {
     .await
     .expect(201);
     assert_eq!(on_b.recv_type("message.created").await["message"]["seq"], 1);
-    assert_eq!(events_from_log(&b).await, 0.0, "the bus brought it");
+    assert_eq!(
+        b.metric("parley_events_from_log_total").await,
+        0.0,
+        "the bus brought it"
+    );
     // Redis goes away: sends still commit, the instance says degraded.
     let (port, dir) = redis.kill();
     actix_web::rt::time::sleep(Duration::from_millis(200)).await;
@@ -474,7 +455,7 @@ async fn nothing_is_lost_across_a_redis_restart(backend: Backend) {
     }
     assert_eq!(got, [2, 3, 4], "the missed events, in order, once");
     assert!(
-        events_from_log(&b).await >= 3.0,
+        b.metric("parley_events_from_log_total").await >= 3.0,
         "B's metrics count the events it read from the log"
     );
     a.post(

@@ -274,14 +274,7 @@ async fn a_retry_inside_a_batch_is_answered_its_first_message(backend: Backend) 
         .await;
     let stored = a.recv_type("message.ack").await["message"].clone();
 
-    let rewritten = || async {
-        let mut res = app.server.get("/metrics").send().await.unwrap();
-        let text = String::from_utf8(res.body().await.unwrap().to_vec()).unwrap();
-        text.lines()
-            .find_map(|l| l.strip_prefix("parley_send_batches_rewritten_total "))
-            .and_then(|v| v.parse::<f64>().ok())
-            .expect("the counter")
-    };
+    let rewritten = || app.metric("parley_send_batches_rewritten_total");
     assert_eq!(rewritten().await, 0.0);
     let mut last_seq = stored["seq"].as_i64().unwrap();
     // A burst's first send is usually written alone and the rest queue behind it; a

@@ -403,6 +403,17 @@ impl TestApp {
         panic!("no mail to {to}");
     }
 
+    /// The value `GET /metrics` gives `series` now (a metric's name, with its labels
+    /// as exposed).
+    pub async fn metric(&self, series: &str) -> f64 {
+        let mut res = self.server.get("/metrics").send().await.unwrap();
+        let text = String::from_utf8(res.body().await.unwrap().to_vec()).unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+    }
+
     /// A connection to this test's database, for checks and setup.
     pub fn conn(&self) -> parley_store::PooledConn {
         self.state.db.get().unwrap()
