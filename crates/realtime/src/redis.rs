@@ -273,18 +273,45 @@ impl RedisLink {
     }
 
     /// Records this instance holding `user_id` (until `ttl`); answers how many instances
-    /// hold the user now.
+    /// hold the user now. One atomic round trip: the claim never lands without the key's
+    /// expiry (a connection that failed between the two left keys that never expired).
     pub async fn hold(&self, user_id: i64, ttl: Duration) -> Option<i64> {
-        let now = now_secs();
-        let key = self.presence_key(user_id);
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        self.claim(&mut pipe, user_id, now_secs(), ttl);
+        pipe.zcard(self.presence_key(user_id));
         let mut conn = self.pool.get().await.ok()?;
-        let _: i64 = conn
-            .zadd(&key, &self.instance, now + ttl.as_secs() as i64)
-            .await
-            .ok()?;
-        let _: i64 = conn.zrembyscore(&key, "-inf", now).await.ok()?;
-        let _: bool = conn.expire(&key, ttl.as_secs() as i64 * 2).await.ok()?;
-        conn.zcard(&key).await.ok()
+        let (holders,): (i64,) = pipe.query_async(&mut *conn).await.ok()?;
+        Some(holders)
+    }
+
+    /// Renews this instance's claim on every user in `user_ids` (the presence refresh):
+    /// one round trip per 512 users instead of one (or four) per user, so an instance
+    /// holding ~20,000 users renews them all well within the claims' lifetime.
+    pub async fn hold_all(&self, user_ids: &[i64], ttl: Duration) -> Option<()> {
+        let mut conn = self.pool.get().await.ok()?;
+        for chunk in user_ids.chunks(512) {
+            let mut pipe = redis::pipe();
+            pipe.atomic();
+            let now = now_secs();
+            for &user_id in chunk {
+                self.claim(&mut pipe, user_id, now, ttl);
+            }
+            let () = pipe.query_async(&mut *conn).await.ok()?;
+        }
+        Some(())
+    }
+
+    /// The commands that claim `user_id` for this instance until `now + ttl`, drop expired
+    /// claims, and keep the key no longer than its claims need (their results ignored).
+    fn claim(&self, pipe: &mut redis::Pipeline, user_id: i64, now: i64, ttl: Duration) {
+        let key = self.presence_key(user_id);
+        pipe.zadd(&key, &self.instance, now + ttl.as_secs() as i64)
+            .ignore()
+            .zrembyscore(&key, "-inf", now)
+            .ignore()
+            .expire(&key, ttl.as_secs() as i64 * 2)
+            .ignore();
     }
 
     /// How many instances hold `user_id` now (claims not expired).
@@ -297,12 +324,19 @@ impl RedisLink {
 
     /// Forgets this instance holding `user_id`; answers how many instances still do.
     pub async fn release(&self, user_id: i64) -> Option<i64> {
-        let now = now_secs();
         let key = self.presence_key(user_id);
         let mut conn = self.pool.get().await.ok()?;
-        let _: i64 = conn.zrem(&key, &self.instance).await.ok()?;
-        let _: i64 = conn.zrembyscore(&key, "-inf", now).await.ok()?;
-        conn.zcard(&key).await.ok()
+        let (holders,): (i64,) = redis::pipe()
+            .atomic()
+            .zrem(&key, &self.instance)
+            .ignore()
+            .zrembyscore(&key, "-inf", now_secs())
+            .ignore()
+            .zcard(&key)
+            .query_async(&mut *conn)
+            .await
+            .ok()?;
+        Some(holders)
     }
 
     fn counter_key(&self, scope: &str, key: &str) -> String {

@@ -84,9 +84,7 @@ pub fn start_dispatcher(state: &AppState) {
             loop {
                 tick.tick().await;
                 link.heartbeat(PRESENCE_TTL).await;
-                for user_id in presence.online_users() {
-                    link.hold(user_id, PRESENCE_TTL).await;
-                }
+                link.hold_all(&presence.online_users(), PRESENCE_TTL).await;
             }
         });
     }
