@@ -286,8 +286,9 @@ impl RedisLink {
     }
 
     /// Renews this instance's claim on every user in `user_ids` (the presence refresh):
-    /// one round trip per 512 users instead of one (or four) per user, so an instance
-    /// holding ~20,000 users renews them all well within the claims' lifetime.
+    /// one round trip per 512 users, so an instance holding tens of thousands of users
+    /// renews them all well within the claims' lifetime. Stops at the first failure
+    /// (Redis away): the next refresh tries again.
     pub async fn hold_all(&self, user_ids: &[i64], ttl: Duration) -> Option<()> {
         let mut conn = self.pool.get().await.ok()?;
         for chunk in user_ids.chunks(512) {
