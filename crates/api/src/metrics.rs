@@ -14,6 +14,7 @@ pub struct Metrics {
     pub ws_connections: IntGauge,
     pub events_fanned_out: IntCounter,
     pub events_from_log: IntCounter,
+    pub ws_writes_held: IntCounter,
     pub fanout_seconds: prometheus::Histogram,
     pub send_batch_size: prometheus::Histogram,
     pub send_batch_seconds: prometheus::Histogram,
@@ -56,6 +57,11 @@ impl Metrics {
         let events_from_log = IntCounter::new(
             "events_from_log_total",
             "Room events read from a room's log because the bus had not brought them (a gap, a resubscription after Redis was away)",
+        )
+        .expect("metric");
+        let ws_writes_held = IntCounter::new(
+            "ws_writes_held_total",
+            "Socket writes held back to share a write with later frames (the socket was sent more than PARLEY_WS_LINGER_RATE frames/s)",
         )
         .expect("metric");
         let fanout_seconds = prometheus::Histogram::with_opts(
@@ -117,6 +123,7 @@ impl Metrics {
             Box::new(ws_connections.clone()),
             Box::new(events_fanned_out.clone()),
             Box::new(events_from_log.clone()),
+            Box::new(ws_writes_held.clone()),
             Box::new(fanout_seconds.clone()),
             Box::new(send_batch_size.clone()),
             Box::new(send_batch_seconds.clone()),
@@ -134,6 +141,7 @@ impl Metrics {
             ws_connections,
             events_fanned_out,
             events_from_log,
+            ws_writes_held,
             fanout_seconds,
             send_batch_size,
             send_batch_seconds,

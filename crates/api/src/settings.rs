@@ -58,6 +58,10 @@ pub struct GatewaySettings {
     /// Presence transitions are collected this long, then announced with one frame per
     /// room (`gateway::presence`).
     pub presence_tick_ms: u64,
+    /// A socket sent more than `linger_rate` frames per second is written at most once
+    /// per `linger_ms` (`gateway::wire::Pacing`); 0 writes every frame at once.
+    pub linger_ms: u64,
+    pub linger_rate: u32,
 }
 
 impl Default for GatewaySettings {
@@ -76,6 +80,8 @@ impl Default for GatewaySettings {
             log_retention_days: 7,
             log_retention_events: 10_000,
             presence_tick_ms: 100,
+            linger_ms: 25,
+            linger_rate: 200,
         }
     }
 }

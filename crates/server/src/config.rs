@@ -190,6 +190,16 @@ impl Config {
             var("PARLEY_WS_SESSION_SWEEP_SECS"),
             gw.session_sweep_secs,
         )?;
+        gw.linger_ms = parse(
+            "PARLEY_WS_LINGER_MS",
+            var("PARLEY_WS_LINGER_MS"),
+            gw.linger_ms,
+        )?;
+        gw.linger_rate = parse(
+            "PARLEY_WS_LINGER_RATE",
+            var("PARLEY_WS_LINGER_RATE"),
+            gw.linger_rate,
+        )?;
         gw.log_retention_days = parse(
             "PARLEY_EVENT_LOG_DAYS",
             var("PARLEY_EVENT_LOG_DAYS"),

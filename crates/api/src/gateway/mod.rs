@@ -46,7 +46,13 @@ pub async fn upgrade(
                 Some(caps.split(',').any(|c| c.trim() == "presence.batch"))
             })
             .unwrap_or(false);
-    let (response, session, stream) = wire::handle(&req, body)
+    let gateway = &state.settings.gateway;
+    let pacing = wire::Pacing {
+        rate: gateway.linger_rate,
+        linger: std::time::Duration::from_millis(gateway.linger_ms),
+        held: Some(state.metrics.ws_writes_held.clone()),
+    };
+    let (response, session, stream) = wire::handle(&req, body, pacing)
         .map_err(|e| ApiError::BadRequest(format!("not a WebSocket upgrade: {e}")))?;
     let stream = stream.max_frame_size(state.settings.gateway.max_frame_bytes);
     let state = state.get_ref().clone();

@@ -10,15 +10,21 @@
 //! socket is replaying its log, the hub appends live frames itself ([`Sink`]) and the
 //! socket task is not woken at all. actix-ws still does the handshake and reads the
 //! client's frames.
+//!
+//! A socket sent a firehose of broadcast frames is written at a bounded rate
+//! ([`Pacing`]): each write to it costs the kernel's whole TCP path, and under load
+//! those writes, not the frames' bytes, are what the server and its clients spend.
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use actix_http::ws::{CloseReason, OpCode, Parser};
 use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::rt::time::{Sleep, sleep_until};
 use actix_web::web::{Bytes, BytesMut};
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -61,6 +67,36 @@ impl From<String> for Frame {
 const MAX_FRAMES: usize = 32;
 const MAX_BYTES: usize = 64 * 1024;
 
+/// When a socket's broadcast frames wait to share a write.
+///
+/// A socket sent more than `rate` frames per second (over its last ~100 ms) is written
+/// at most once per `linger`: frames of the hub's that come sooner wait for the next
+/// write. Its own answers (acks, replies, pongs, the close) never wait, and take what is
+/// queued with them; nor does a queue half full. At the fixed rates of chat rooms no
+/// socket comes near `rate`, so nothing waits; under a firehose a client gets the same
+/// frames in fewer, fuller writes, up to `linger` later.
+#[derive(Clone, Debug)]
+pub struct Pacing {
+    pub rate: u32,
+    /// Zero: every frame is written as soon as the connection's writer runs.
+    pub linger: Duration,
+    /// Counts the writes that waited.
+    pub held: Option<prometheus::IntCounter>,
+}
+
+impl Pacing {
+    pub fn off() -> Pacing {
+        Pacing {
+            rate: u32::MAX,
+            linger: Duration::ZERO,
+            held: None,
+        }
+    }
+}
+
+/// How often a socket's rate is measured.
+const RATE_WINDOW: Duration = Duration::from_millis(100);
+
 /// The writer's side is gone or closed the socket.
 #[derive(Debug)]
 pub struct Closed;
@@ -76,6 +112,12 @@ struct Queue {
     writer: Option<Waker>,
     /// The close frame is queued, or the writer is gone: end the body once drained.
     ending: bool,
+    /// The socket task queued a frame of its own since the body last took frames: it
+    /// goes without waiting.
+    urgent: bool,
+    /// The body, holding its frames until its next write is due: woken early only by an
+    /// urgent frame, a queue half full, or the end.
+    holding: Option<Waker>,
     /// The body is gone: the connection ended.
     gone: bool,
 }
@@ -83,6 +125,16 @@ struct Queue {
 impl Queue {
     fn full(&self) -> bool {
         self.frames.len() >= MAX_FRAMES || self.bytes >= MAX_BYTES
+    }
+
+    fn half_full(&self) -> bool {
+        self.frames.len() >= MAX_FRAMES / 2 || self.bytes >= MAX_BYTES / 2
+    }
+
+    /// Frames are queued that may wait for the socket's next write: none is the socket
+    /// task's own, the body is not ending, and the queue is not half full.
+    fn may_wait(&self) -> bool {
+        !(self.frames.is_empty() || self.urgent || self.ending || self.half_full())
     }
 
     /// Queues `bytes`, answering the body's waker if it waits for them (one wake-up per
@@ -120,7 +172,10 @@ impl Sink {
         if queue.gone || queue.ending || queue.full() {
             return false;
         }
-        let body = queue.append(frame.0.clone());
+        let mut body = queue.append(frame.0.clone());
+        if body.is_none() && queue.half_full() {
+            body = queue.holding.take();
+        }
         drop(queue);
         if let Some(body) = body {
             body.wake();
@@ -171,6 +226,8 @@ impl Outbox {
             };
             let body = queue.append(bytes);
             queue.ending = last;
+            queue.urgent = true;
+            let body = body.or_else(|| queue.holding.take());
             drop(queue);
             if let Some(body) = body {
                 body.wake();
@@ -187,7 +244,7 @@ impl Drop for Outbox {
     fn drop(&mut self) {
         let mut queue = self.shared.lock();
         queue.ending = true;
-        let body = queue.body.take();
+        let body = queue.body.take().or_else(|| queue.holding.take());
         drop(queue);
         if let Some(body) = body {
             body.wake();
@@ -228,6 +285,7 @@ fn trim_reason(mut reason: CloseReason) -> CloseReason {
 /// up to 32 KiB of them for one vectored write.
 struct WireBody {
     shared: Arc<Shared>,
+    pace: Pace,
     /// actix-ws's own body, kept unpolled: dropping it tells its `MessageStream` that
     /// the connection ended, which is when this body is dropped.
     _actix_ws: BoxBody,
@@ -244,16 +302,29 @@ impl MessageBody for WireBody {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
-        let mut queue = self.shared.lock();
+        let this = self.get_mut();
+        let mut queue = this.shared.lock();
+        if !this.pace.taking && queue.may_wait() && this.pace.hold(cx) {
+            set_waker(&mut queue.holding, cx);
+            return Poll::Pending;
+        }
         let Some(frame) = queue.frames.pop_front() else {
             if queue.ending {
                 return Poll::Ready(None);
             }
+            this.pace.written();
             // An idle socket keeps no slots.
             queue.frames = VecDeque::new();
             set_waker(&mut queue.body, cx);
             return Poll::Pending;
         };
+        if !this.pace.taking {
+            this.pace.taking = true;
+            this.pace.waiting = false;
+            queue.urgent = false;
+            queue.holding = None;
+        }
+        this.pace.frames += 1;
         queue.bytes -= frame.len();
         // The writer waits for a full queue; it may go on once a frame is taken.
         let writer = queue.writer.take();
@@ -262,6 +333,87 @@ impl MessageBody for WireBody {
             writer.wake();
         }
         Poll::Ready(Some(Ok(frame)))
+    }
+}
+
+/// One socket's write pacing ([`Pacing`]).
+struct Pace {
+    pacing: Pacing,
+    /// The writer is taking a burst of frames (for one write, or a few back to back).
+    taking: bool,
+    /// When the last burst was taken: about when it was written.
+    last: Option<Instant>,
+    /// Frames taken since `window` began, and whether the last window's rate was over
+    /// the pacing's.
+    window: Option<Instant>,
+    frames: u32,
+    busy: bool,
+    /// Frames wait for the next write (counted once per wait).
+    waiting: bool,
+    /// Made at the socket's first wait, then re-armed.
+    timer: Option<Pin<Box<Sleep>>>,
+}
+
+impl Pace {
+    fn new(pacing: Pacing) -> Pace {
+        Pace {
+            pacing,
+            taking: false,
+            last: None,
+            window: None,
+            frames: 0,
+            busy: false,
+            waiting: false,
+            timer: None,
+        }
+    }
+
+    /// The burst is taken: measures the socket's rate once per window.
+    fn written(&mut self) {
+        if !self.taking {
+            return;
+        }
+        self.taking = false;
+        if self.pacing.linger.is_zero() {
+            self.frames = 0;
+            return;
+        }
+        let now = Instant::now();
+        self.last = Some(now);
+        let window = *self.window.get_or_insert(now);
+        let elapsed = now - window;
+        if elapsed >= RATE_WINDOW {
+            self.busy =
+                f64::from(self.frames) > f64::from(self.pacing.rate) * elapsed.as_secs_f64();
+            self.window = Some(now);
+            self.frames = 0;
+        }
+    }
+
+    /// Whether frames that would start a burst wait (the timer then wakes the body).
+    fn hold(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(last) = self.last.filter(|_| self.busy) else {
+            return false;
+        };
+        let due = last + self.pacing.linger;
+        if Instant::now() >= due {
+            return false;
+        }
+        let due = due.into();
+        let timer = self.timer.get_or_insert_with(|| Box::pin(sleep_until(due)));
+        if timer.deadline() != due {
+            timer.as_mut().reset(due);
+        }
+        if timer.as_mut().poll(cx).is_ready() {
+            return false;
+        }
+        if !self.waiting {
+            self.waiting = true;
+            if let Some(held) = &self.pacing.held {
+                held.inc();
+            }
+        }
+        true
     }
 }
 
@@ -283,6 +435,7 @@ impl Drop for WireBody {
 pub fn handle(
     req: &HttpRequest,
     body: web::Payload,
+    pacing: Pacing,
 ) -> Result<(HttpResponse, Outbox, actix_ws::MessageStream), actix_web::Error> {
     let (response, session, stream) = actix_ws::handle(req, body)?;
     // Nothing is sent through actix-ws's channel.
@@ -291,6 +444,7 @@ pub fn handle(
     let response = response.map_body(|_, actix_ws| {
         BoxBody::new(WireBody {
             shared: shared.clone(),
+            pace: Pace::new(pacing),
             _actix_ws: actix_ws,
         })
     });
@@ -303,6 +457,7 @@ pub fn detached() -> (Outbox, BoxBody) {
     let shared = Arc::new(Shared::default());
     let body = BoxBody::new(WireBody {
         shared: shared.clone(),
+        pace: Pace::new(Pacing::off()),
         _actix_ws: BoxBody::new(()),
     });
     (Outbox { shared }, body)
