@@ -69,12 +69,15 @@ const MAX_BYTES: usize = 64 * 1024;
 
 /// When a socket's broadcast frames wait to share a write.
 ///
-/// A socket sent more than `rate` frames per second (over its last ~100 ms) is written
-/// at most once per `linger`: frames of the hub's that come sooner wait for the next
-/// write. Its own answers (acks, replies, pongs, the close) never wait, and take what is
-/// queued with them; nor does a queue half full. At the fixed rates of chat rooms no
-/// socket comes near `rate`, so nothing waits; under a firehose a client gets the same
-/// frames in fewer, fuller writes, up to `linger` later.
+/// A socket sent more than `rate` frames per second (over its last 100 ms or more of
+/// writes) is written at most once per `linger`: frames the hub appends ([`Sink`]) that
+/// come sooner wait for the next write. What the socket task queues ([`Outbox`]: acks,
+/// replies, pongs, the close, and the room events it relays while a send of its own
+/// awaits its ack or a room replays its log) never waits, and takes what is queued with
+/// it; nor does a queue half full. At the fixed rates of chat rooms no socket comes near
+/// `rate`, so nothing waits (a socket that just took a replay of more than `rate` / 10
+/// frames may be paced for one window); under a firehose a client gets the same frames
+/// in fewer, fuller writes, up to `linger` later.
 #[derive(Clone, Debug)]
 pub struct Pacing {
     pub rate: u32,
@@ -112,8 +115,8 @@ struct Queue {
     writer: Option<Waker>,
     /// The close frame is queued, or the writer is gone: end the body once drained.
     ending: bool,
-    /// The socket task queued a frame of its own since the body last took frames: it
-    /// goes without waiting.
+    /// The socket task queued a frame that the body has not taken yet: it goes without
+    /// waiting.
     urgent: bool,
     /// The body, holding its frames until its next write is due: woken early only by an
     /// urgent frame, a queue half full, or the end.
@@ -321,9 +324,10 @@ impl MessageBody for WireBody {
         if !this.pace.taking {
             this.pace.taking = true;
             this.pace.waiting = false;
-            queue.urgent = false;
             queue.holding = None;
         }
+        // A burst takes everything queued before it ends, an urgent frame included.
+        queue.urgent = false;
         this.pace.frames += 1;
         queue.bytes -= frame.len();
         // The writer waits for a full queue; it may go on once a frame is taken.
