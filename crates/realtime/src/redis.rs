@@ -386,18 +386,18 @@ impl RedisLink {
         format!("{}:instances", self.prefix)
     }
 
-    /// Announces this instance alive until `ttl` from now.
+    /// Announces this instance alive until `ttl` from now. The set expires with its
+    /// latest entry, so a prefix no instance uses any more leaves no key behind.
     pub async fn heartbeat(&self, ttl: Duration) -> Option<()> {
         let mut conn = self.pool.get().await.ok()?;
-        let _: i64 = conn
-            .zadd(
-                self.instances_key(),
-                &self.instance,
-                now_secs() + ttl.as_secs() as i64,
-            )
-            .await
-            .ok()?;
-        Some(())
+        let key = self.instances_key();
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .zadd(&key, &self.instance, now_secs() + ttl.as_secs() as i64)
+            .ignore()
+            .expire(&key, ttl.as_secs() as i64)
+            .ignore();
+        pipe.query_async::<()>(&mut *conn).await.ok()
     }
 
     /// Instances whose heartbeat has not expired; `None` when Redis cannot be asked.

@@ -1,5 +1,5 @@
 //! Presence claims in Redis, against the server at `TEST_REDIS_URL`: holders counted
-//! across instances, every key expiring, and the refresh renewing claims in bulk.
+//! across instances, every key expiring (the instances set too), and the refresh renewing claims in bulk.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -85,4 +85,24 @@ async fn the_refresh_renews_every_claim_and_drops_expired_ones() {
         .map(|u| format!("{prefix}:presence:{u}"))
         .collect();
     let _: i64 = conn.del(keys).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_instances_set_expires_with_its_last_heartbeat() {
+    let Some(url) = redis_url() else { return };
+    let prefix = unique_prefix();
+    let a = RedisLink::new(&url, &prefix).unwrap();
+    let b = RedisLink::new(&url, &prefix).unwrap();
+    a.heartbeat(TTL).await.unwrap();
+    b.heartbeat(TTL).await.unwrap();
+    assert_eq!(a.instances().await, Some(2));
+    let key = format!("{prefix}:instances");
+    let mut conn = a.pool.get().await.unwrap();
+    let left: i64 = conn.ttl(&key).await.unwrap();
+    assert!(
+        left > 0 && left <= TTL.as_secs() as i64,
+        "the set expires: {left}"
+    );
+    b.retire().await.unwrap();
+    assert_eq!(a.instances().await, Some(1));
 }
