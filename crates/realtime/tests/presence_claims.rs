@@ -1,5 +1,6 @@
 //! Presence claims in Redis, against the server at `TEST_REDIS_URL`: holders counted
-//! across instances, every key expiring (the instances set too), and the refresh renewing claims in bulk.
+//! across instances, every key expiring (the instances set too), and the refresh
+//! renewing claims in bulk.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
