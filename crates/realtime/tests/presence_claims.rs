@@ -25,12 +25,20 @@ fn unique_prefix() -> String {
     format!("test-presence-{}-{nanos}", std::process::id())
 }
 
-#[tokio::test]
-async fn holders_are_counted_across_instances_and_keys_expire() {
-    let Some(url) = redis_url() else { return };
+/// Two instances' links sharing a fresh prefix; `None` without `TEST_REDIS_URL`.
+fn two_instances() -> Option<(String, std::sync::Arc<RedisLink>, std::sync::Arc<RedisLink>)> {
+    let url = redis_url()?;
     let prefix = unique_prefix();
     let a = RedisLink::new(&url, &prefix).unwrap();
     let b = RedisLink::new(&url, &prefix).unwrap();
+    Some((prefix, a, b))
+}
+
+#[tokio::test]
+async fn holders_are_counted_across_instances_and_keys_expire() {
+    let Some((prefix, a, b)) = two_instances() else {
+        return;
+    };
     assert_eq!(a.hold(7, TTL).await, Some(1));
     assert_eq!(b.hold(7, TTL).await, Some(2));
     assert_eq!(
@@ -90,10 +98,9 @@ async fn the_refresh_renews_every_claim_and_drops_expired_ones() {
 
 #[tokio::test]
 async fn the_instances_set_expires_with_its_last_heartbeat() {
-    let Some(url) = redis_url() else { return };
-    let prefix = unique_prefix();
-    let a = RedisLink::new(&url, &prefix).unwrap();
-    let b = RedisLink::new(&url, &prefix).unwrap();
+    let Some((prefix, a, b)) = two_instances() else {
+        return;
+    };
     a.heartbeat(TTL).await.unwrap();
     b.heartbeat(TTL).await.unwrap();
     assert_eq!(a.instances().await, Some(2));
